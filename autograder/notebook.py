@@ -1,0 +1,177 @@
+"""Read a submitted notebook and pick out the code the grader runs, matched by nbgrader grade_id.
+
+The released notebook is the template: it says which cells are answers (`solution: true`), which
+are locked setup cells (`locked: true`, not a grade cell, e.g. the imports) and which are grade
+cells with points. From a submission we take the student's source of each answer cell and the
+*template's* source of each setup cell (a student's edit of a locked cell is not trusted, as in
+nbgrader). Anything odd becomes a one-line problem, never an exception.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+
+class NotebookProblem(Exception):
+    """The notebook cannot be graded at all (unreadable, or not this assignment)."""
+
+
+@dataclass
+class CodeCell:
+    id: str
+    source: str
+    kind: str  # "answer" or "setup"
+
+
+@dataclass
+class GradeCell:
+    id: str
+    points: float
+
+
+@dataclass
+class Template:
+    """What the released notebook promises: answer/setup cells in order, grade cells, points."""
+
+    assignment: str
+    cells: list[CodeCell]
+    grade_cells: list[GradeCell]
+    defines: dict[str, str]  # public name -> id of the answer cell that defines it
+
+    @classmethod
+    def load(cls, path: Path, assignment: str) -> Template:
+        nb = nbformat.read(str(path), as_version=4)
+        cells, grades, defines = [], [], {}
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            gid = meta.get("grade_id")
+            if not gid or cell.cell_type != "code":
+                continue
+            if meta.get("grade"):
+                grades.append(GradeCell(gid, float(meta.get("points", 0))))
+            elif meta.get("solution"):
+                cells.append(CodeCell(gid, cell.source, "answer"))
+                for name in top_level_names(cell.source):
+                    defines.setdefault(name, gid)
+            elif meta.get("locked"):
+                cells.append(CodeCell(gid, cell.source, "setup"))
+        return cls(assignment, cells, grades, defines)
+
+
+@dataclass
+class Extracted:
+    cells: list[CodeCell]
+    problems: list[str] = field(default_factory=list)
+    missing_cells: set[str] = field(default_factory=set)
+
+
+def read_notebook(path: Path | str) -> nbformat.NotebookNode:
+    """nbformat.read with every failure turned into one readable sentence."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise NotebookProblem(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    if not raw.strip():
+        raise NotebookProblem(f"{path.name} is empty")
+    try:
+        text = raw.decode("utf-8")
+        data = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NotebookProblem(f"{path.name} is not valid notebook JSON ({exc.__class__.__name__}: "
+                              f"{str(exc)[:80]}); was it truncated or edited outside Jupyter?") from None
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise NotebookProblem(f"{path.name} is JSON but not a Jupyter notebook (no cells)")
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many types on odd input
+        raise NotebookProblem(f"{path.name} is not a valid notebook ({exc.__class__.__name__})") from None
+
+
+def extract(nb: nbformat.NotebookNode, template: Template) -> Extracted:
+    """The answer code (student's) and setup code (template's), in template order."""
+    by_id: dict[str, object] = {}
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
+        gid = meta.get("grade_id") if isinstance(meta, dict) else None
+        if isinstance(gid, str):
+            by_id.setdefault(gid, cell)
+    answers = [c for c in template.cells if c.kind == "answer"]
+    if answers and not any(c.id in by_id for c in answers):
+        raise NotNotebookOfAssignment(template.assignment)
+    out = Extracted(cells=[])
+    for tcell in template.cells:
+        if tcell.kind == "setup":
+            out.cells.append(tcell)
+            continue
+        cell = by_id.get(tcell.id)
+        if cell is None:
+            out.problems.append(f"answer cell `{tcell.id}` was deleted from the notebook")
+            out.missing_cells.add(tcell.id)
+            continue
+        if cell.get("cell_type") != "code":
+            out.problems.append(f"answer cell `{tcell.id}` was changed to a {cell.get('cell_type')} cell")
+            out.missing_cells.add(tcell.id)
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(source)
+        out.cells.append(CodeCell(tcell.id, str(source), "answer"))
+    for g in template.grade_cells:
+        cell = by_id.get(g.id)
+        if cell is None:
+            out.problems.append(f"test cell `{g.id}` was deleted (its hidden tests still run)")
+        elif cell.get("cell_type") != "code":
+            out.problems.append(f"test cell `{g.id}` was changed to {cell.get('cell_type')} (its hidden tests still run)")
+    return out
+
+
+class NotNotebookOfAssignment(NotebookProblem):
+    def __init__(self, assignment: str):
+        super().__init__(f"none of the answer cells of {assignment} are in this notebook: "
+                         f"is it the notebook of another assignment, or were its cells copied without metadata?")
+
+
+def top_level_names(source: str) -> list[str]:
+    """Names a cell defines at top level (def, class, assignment, import); [] if it does not parse."""
+    try:
+        tree = ast.parse(_blank_magics(source))
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        names += defined_names(node)
+    return names
+
+
+def defined_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"]
+    targets: list[ast.AST] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        targets = [node.target]
+    elif isinstance(node, (ast.For, ast.With, ast.If, ast.Try, ast.While)):
+        out = []
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                out += defined_names(child)
+        for h in getattr(node, "handlers", []):
+            for child in h.body:
+                out += defined_names(child)
+        if isinstance(node, ast.For):
+            targets = [node.target]
+        return out + [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+
+
+def _blank_magics(source: str) -> str:
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())

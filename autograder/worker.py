@@ -1,0 +1,452 @@
+"""The untrusted side of grading: runs a student's answer code and answers calls on it.
+
+This file is *self-contained on purpose*: the grader starts it as `python -I -c <this source> FD`,
+so the student's process imports nothing from `autograder` (no grader module to find or patch),
+and it talks to the trusted grader only over the socket FD. Every value that crosses the socket
+is a `torch.save` payload of plain data (tensors, numbers, strings, lists, tuples, dicts), which
+the grader reads back with `torch.load(weights_only=True)`: no pickle of student objects ever
+reaches the grader. Objects that are not plain data (modules, optimizers) stay here and travel
+as handles `{"__ref__": id}`.
+
+What it enforces from inside (defence in depth; the score is computed outside, in the grader):
+- an audit hook (PEP 578, cannot be removed) that refuses subprocesses, forks, sockets, ctypes,
+  signals to other processes, reading the course (hidden suites, solutions, other submissions)
+  and writing anywhere but the process's own scratch directory;
+- the forbidden-built-in trap: a TorchFunctionMode (sees torch functions, Tensor methods,
+  `torch.ops.aten.*` and `torch._C._nn.*` whatever name they were reached by) and a
+  TorchDispatchMode (sees the aten kernels underneath) on every call into student code, plus
+  patched `__init__` of forbidden classes. A hit raises `ForbiddenCallError` and is recorded.
+"""
+
+import builtins
+import io
+import linecache
+import os
+import struct
+import sys
+import traceback
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F  # noqa: F401  (pre-imported so student imports are cheap)
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+try:  # pre-import what answer cells commonly import, before the audit hook is in place
+    import einops  # noqa: F401
+    import numpy  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+
+MAX_MESSAGE = 400
+
+
+class ForbiddenCallError(RuntimeError):
+    """Raised when answer code calls a built-in that the assignment asks the student to write."""
+
+
+# --------------------------------------------------------------------------- wire format
+def _send(sock, obj):
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    data = buf.getvalue()
+    sock.sendall(struct.pack("<Q", len(data)) + data)
+
+
+def _recv(sock):
+    head = _recv_exact(sock, 8)
+    (n,) = struct.unpack("<Q", head)
+    return torch.load(io.BytesIO(_recv_exact(sock, n)), weights_only=True)
+
+
+def _recv_exact(sock, n):
+    chunks, got = [], 0
+    while got < n:
+        chunk = sock.recv(min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+# --------------------------------------------------------------------------- values
+_handles = {}
+
+
+def _encode(value, depth=0):
+    """Plain data travels by value; anything else stays here behind a handle."""
+    if depth > 20:
+        raise ValueError("value nested too deeply")
+    if isinstance(value, torch.Tensor):
+        cls = type(value)
+        plain = value.detach().to("cpu").as_subclass(torch.Tensor).clone()
+        return {"__tensor__": plain, "cls": f"{cls.__module__}.{cls.__qualname__}",
+                "requires_grad": bool(value.requires_grad), "device": str(value.device)}
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, (torch.dtype, torch.device)):
+        return {"__repr__": repr(value), "cls": type(value).__name__}
+    if type(value) in (list, tuple):
+        return type(value)(_encode(v, depth + 1) for v in value)
+    if type(value) is dict and all(type(k) is str for k in value):
+        return {"__dict__": {k: _encode(v, depth + 1) for k, v in value.items()}}
+    hid = len(_handles) + 1
+    _handles[hid] = value
+    cls = type(value)
+    return {"__ref__": hid, "cls": f"{cls.__module__}.{cls.__qualname__}",
+            "module": isinstance(value, nn.Module), "callable": callable(value)}
+
+
+def _decode(value, ns):
+    if isinstance(value, dict):
+        if "__ref__" in value:
+            return _handles[value["__ref__"]]
+        if "__name__" in value:
+            return ns[value["__name__"]]
+        if "__dict__" in value:
+            return {k: _decode(v, ns) for k, v in value["__dict__"].items()}
+        if "__tensor__" in value:
+            t = value["__tensor__"].clone()
+            return t.requires_grad_(True) if value.get("requires_grad") else t
+        return {k: _decode(v, ns) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_decode(v, ns) for v in value)
+    return value
+
+
+# --------------------------------------------------------------------------- the trap
+class _Trap:
+    """Forbidden callables, resolved to objects and aten op names, checked on every call."""
+
+    def __init__(self, specs):
+        self.objects = {}  # id(obj) -> label
+        self.aten = {}  # aten op name -> label
+        self.classes = []
+        self.hits = []
+        self.active = False
+        self.quiet = {spec["name"] for spec in specs if not spec.get("raise", True)}
+        for spec in specs:
+            label = spec["name"]
+            obj = _resolve(label)
+            if isinstance(obj, type):
+                self._patch_class(obj, label)
+            elif obj is not None:
+                self.objects[id(obj)] = label
+                self._keep = getattr(self, "_keep", []) + [obj]  # keep ids valid
+            for op in spec.get("aten", ()):
+                self.aten[op] = label
+
+    def _patch_class(self, cls, label):
+        original = cls.__init__
+        trap = self
+
+        def __init__(self, *args, **kwargs):
+            trap.check_label(label)
+            original(self, *args, **kwargs)
+
+        cls.__init__ = __init__
+        self.classes.append(cls)
+
+    def check_label(self, label):
+        if self.active:
+            self.hits.append(label)
+            if label in self.quiet:  # scoped: the grader decides whether it counts for this call
+                return
+            raise ForbiddenCallError(f"{label} is forbidden in this assignment: write it yourself")
+
+    def check_func(self, func):
+        label = self.objects.get(id(func))
+        if label is None and isinstance(func, (torch._ops.OpOverloadPacket, torch._ops.OpOverload)):
+            name = func.__name__.split(".")[0]
+            label = self.aten.get(name)
+        if label is not None:
+            self.check_label(label)
+
+    def check_op(self, func):
+        name = getattr(func, "__name__", "").split(".")[0]
+        label = self.aten.get(name)
+        if label is not None:
+            self.check_label(label)
+
+
+def _resolve(dotted):
+    parts = dotted.split(".")
+    try:
+        obj = __import__(parts[0])
+        for p in parts[1:]:
+            obj = getattr(obj, p)
+        return obj
+    except (ImportError, AttributeError):
+        return None
+
+
+class _FunctionTrap(TorchFunctionMode):
+    def __init__(self, trap):
+        super().__init__()
+        self.trap = trap
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.trap.check_func(func)
+        return func(*args, **(kwargs or {}))
+
+
+class _DispatchTrap(TorchDispatchMode):
+    def __init__(self, trap):
+        super().__init__()
+        self.trap = trap
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.trap.check_op(func)
+        return func(*args, **(kwargs or {}))
+
+
+class _Guarded:
+    """Context manager: trap on while student code runs."""
+
+    def __init__(self, trap):
+        self.trap = trap
+
+    def __enter__(self):
+        self.trap.active = True
+        self.modes = [_FunctionTrap(self.trap), _DispatchTrap(self.trap)] if self.trap.objects or self.trap.aten else []
+        for m in self.modes:
+            m.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        for m in reversed(self.modes):
+            try:
+                m.__exit__(None, None, None)
+            except Exception:  # a student popped our mode: the hits recorded so far still count
+                pass
+        self.trap.active = False
+        return False
+
+
+# --------------------------------------------------------------------------- the audit hook
+def _install_audit_hook(scratch, denied, allowed):
+    scratch = os.path.realpath(scratch)
+    denied = [os.path.realpath(d) for d in denied]
+    allowed = [os.path.realpath(a) for a in allowed]
+    blocked_events = {
+        "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.kill",
+        "os.killpg", "subprocess.Popen", "pty.spawn", "socket.connect", "socket.bind", "socket.__new__",
+        "socket.getaddrinfo", "socket.sendto", "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata",
+        "ctypes.call_function", "ctypes.addressof", "os.setuid", "os.chroot",
+    }
+    write_events = {"os.remove", "os.rename", "os.rmdir", "os.truncate", "os.chmod", "os.chown",
+                    "os.link", "os.symlink", "os.mkdir", "os.utime", "shutil.rmtree"}
+    realpath, isabs, join, getcwd = os.path.realpath, os.path.isabs, os.path.join, os.getcwd
+
+    def under(path, roots):
+        return any(path == r or path.startswith(r + os.sep) for r in roots)
+
+    def norm(path):
+        if isinstance(path, int):
+            return None
+        if isinstance(path, bytes):
+            path = path.decode(errors="replace")
+        path = str(path)
+        return realpath(path if isabs(path) else join(getcwd(), path))
+
+    def hook(event, args):
+        if event in blocked_events:
+            raise PermissionError(f"{event} is not allowed while grading")
+        if event == "open" and args:
+            path = norm(args[0])
+            if path is None:
+                return
+            mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
+            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+            writing = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+            if writing and not under(path, [scratch, "/dev/null"]):
+                raise PermissionError(f"writing {path} is not allowed while grading")
+            if under(path, denied) and not under(path, allowed):
+                raise PermissionError(f"reading {path} is not allowed while grading")
+        elif event in ("os.listdir", "os.scandir") and args:
+            path = norm(args[0] if args[0] is not None else ".")
+            if path and under(path, denied) and not under(path, allowed):
+                raise PermissionError(f"listing {path} is not allowed while grading")
+        elif event in write_events and args:
+            path = norm(args[0])
+            if path and not under(path, [scratch]):
+                raise PermissionError(f"{event} on {path} is not allowed while grading")
+
+    sys.addaudithook(hook)
+
+
+# --------------------------------------------------------------------------- probes
+def _params_and_buffers(module):
+    return ({k: v for k, v in module.named_parameters()}, {k: v for k, v in module.named_buffers()})
+
+
+def probe_module_state(obj):
+    """Names, values and the train flag of a module's parameters and buffers."""
+    if not isinstance(obj, nn.Module):
+        return {"is_module": False, "cls": type(obj).__name__}
+    params, buffers = _params_and_buffers(obj)
+    return {"is_module": True, "cls": type(obj).__name__, "training": bool(obj.training),
+            "params": params, "buffers": buffers,
+            "param_types": {k: type(v).__name__ for k, v in params.items()}}
+
+
+def probe_load_state(obj, values):
+    """Copy reference values into the student's parameters/buffers, by name, shape-checked."""
+    if not isinstance(obj, nn.Module):
+        raise TypeError(f"expected a torch.nn.Module, got {type(obj).__name__}")
+    params, buffers = _params_and_buffers(obj)
+    everything = {**params, **buffers}
+    for name, value in values.items():
+        if name not in everything:
+            raise KeyError(f"no parameter or buffer named {name!r} (found {sorted(everything)})")
+        target = everything[name]
+        if tuple(target.shape) != tuple(value.shape):
+            raise ValueError(f"{name} has shape {tuple(target.shape)}, expected {tuple(value.shape)}")
+        with torch.no_grad():
+            target.copy_(value)
+    return True
+
+
+def probe_forward_backward(fn, args, kwargs, grad_out, method=None):
+    """Call fn (or fn.method) on args, backprop grad_out, return output and all gradients."""
+    target = getattr(fn, method) if method else fn
+    if isinstance(fn, nn.Module):
+        fn.zero_grad(set_to_none=True)
+    out = target(*args, **kwargs)
+    grads = {}
+    if grad_out is not None and isinstance(out, torch.Tensor) and out.requires_grad:
+        out.backward(grad_out.to(out.dtype) if isinstance(grad_out, torch.Tensor) else grad_out)
+    for i, a in enumerate(args):
+        if isinstance(a, torch.Tensor) and a.requires_grad:
+            grads[f"arg{i}"] = a.grad
+    for k, a in kwargs.items():
+        if isinstance(a, torch.Tensor) and a.requires_grad:
+            grads[k] = a.grad
+    pgrads = {}
+    if isinstance(fn, nn.Module):
+        pgrads = {k: p.grad for k, p in fn.named_parameters()}
+    cls = type(out)
+    return {"out": out, "out_cls": f"{cls.__module__}.{cls.__qualname__}", "grads": grads, "param_grads": pgrads}
+
+
+def probe_optimizer_trajectory(cls, inits, grads_seq, kwargs, as_generator=False, zero_grad_at=()):
+    """Run an optimizer class on fresh parameters with given gradients; return params per step."""
+    params = [nn.Parameter(t.clone()) for t in inits]
+    opt = cls((p for p in params) if as_generator else params, **kwargs)
+    history, after_zero = [], []
+    for step, grads in enumerate(grads_seq):
+        for p, g in zip(params, grads):
+            p.grad = None if g is None else g.clone()
+        opt.step()
+        history.append([p.detach().clone() for p in params])
+        if step in zero_grad_at:
+            opt.zero_grad()
+            after_zero.append([None if p.grad is None else p.grad.clone() for p in params])
+    return {"history": history, "after_zero": after_zero}
+
+
+def probe_train_mode(obj, mode):
+    obj.train(mode)
+    return bool(obj.training)
+
+
+def probe_count(obj):
+    """Number of parameters of a module (trainable ones)."""
+    return int(sum(p.numel() for p in obj.parameters() if p.requires_grad))
+
+
+PROBES = {name[len("probe_"):]: fn for name, fn in dict(globals()).items() if name.startswith("probe_")}
+
+
+# --------------------------------------------------------------------------- main loop
+def _describe(exc, ns_files):
+    """One line: the error and the student's line that raised it."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename in ns_files:
+            where = f" (in {ns_files[frame.filename]}, line {frame.lineno}: {(frame.line or '').strip()[:80]})"
+            break
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return {"type": type(exc).__name__, "msg": msg[:MAX_MESSAGE], "where": where[: MAX_MESSAGE // 2]}
+
+
+def _strip_magics(source):
+    """Notebook-only syntax (%magic, !shell) is not Python: blank it, keep line numbers."""
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())
+
+
+def main(fd):
+    import socket
+
+    sock = socket.socket(fileno=fd)
+    init = _recv(sock)
+    torch.manual_seed(0)
+    torch.set_num_threads(max(1, int(init.get("threads", 1))))
+    trap = _Trap(init.get("forbidden", []))
+    _install_audit_hook(os.getcwd(), init.get("denied", []), init.get("allowed", []))
+    ns = {"__name__": "__main__", "__builtins__": builtins}
+    ns_files = {}
+    guard = _Guarded(trap)
+    _send(sock, {"ok": True, "pid": os.getpid()})
+
+    while True:
+        try:
+            msg = _recv(sock)
+        except EOFError:
+            return
+        op = msg.get("op")
+        trap.hits = []
+        reply = {"ok": True}
+        try:
+            if op == "exec":
+                errors = []
+                for cell in msg["cells"]:
+                    filename = f"<cell {cell['id']}>"
+                    ns_files[filename] = f"cell {cell['id']}"
+                    source = _strip_magics(cell["source"])
+                    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+                    try:
+                        code = compile(source, filename, "exec")
+                        with guard:
+                            exec(code, ns)
+                    except BaseException as exc:  # noqa: BLE001 - a student cell may raise anything
+                        errors.append({"cell": cell["id"], **_describe(exc, ns_files)})
+                reply["errors"] = errors
+                reply["defined"] = sorted(k for k in ns if not k.startswith("__"))
+            elif op == "call":
+                target = _decode(msg["target"], ns)
+                if msg.get("method"):
+                    target = getattr(target, msg["method"])
+                args = _decode(msg.get("args", ()), ns)
+                kwargs = _decode(msg.get("kwargs", {}), ns)
+                with guard:
+                    value = target(*args, **kwargs)
+                reply["value"] = _encode(value)
+            elif op == "getattr":
+                target = _decode(msg["target"], ns)
+                with guard:
+                    value = getattr(target, msg["name"])
+                reply["value"] = _encode(value)
+            elif op == "probe":
+                fn = PROBES[msg["name"]]
+                args = _decode(msg.get("args", ()), ns)
+                kwargs = _decode(msg.get("kwargs", {}), ns)
+                with guard:
+                    value = fn(*args, **kwargs)
+                reply["value"] = _encode(value)
+            else:
+                reply = {"ok": False, "error": {"type": "ProtocolError", "msg": f"unknown op {op!r}", "where": ""}}
+        except BaseException as exc:  # noqa: BLE001 - student code may raise SystemExit & co
+            reply = {"ok": False, "error": _describe(exc, ns_files)}
+        reply["hits"] = sorted(set(trap.hits))
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            _send(sock, reply)
+        except Exception as exc:  # noqa: BLE001 - e.g. a value torch.save cannot write
+            _send(sock, {"ok": False, "error": _describe(exc, ns_files), "hits": sorted(set(trap.hits))})
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

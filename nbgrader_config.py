@@ -1,0 +1,34 @@
+"""nbgrader configuration for the course (SPEC §1). Paths are relative to this file's folder."""
+
+import os
+
+c = get_config()  # noqa: F821 - injected by traitlets when nbgrader loads this file
+
+_here = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "dlcourse"
+c.CourseDirectory.root = _here
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db")
+# Only the notebook is released: nothing that sits beside a source notebook may leak.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py", "*.json", "*.txt"]
+c.Exchange.root = os.path.join(_here, ".exchange")  # never the default system path
+c.Exchange.path_includes_course = True
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.Execute.timeout = 120  # seconds per cell in `nbgrader autograde`
+c.Execute.interrupt_on_timeout = True
+c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back, and is scored
+
+# Points come from the hidden suite, run outside the kernel (autograder/nbgrader_glue.py), so
+# `nbgrader autograde` and `dlcourse grade` give the same points for the same notebook.
+try:
+    from autograder.nbgrader_glue import configure
+
+    configure(c, _here)
+except ImportError:  # the course package is not installed: plain nbgrader behaviour
+    pass
