@@ -171,9 +171,9 @@ class Job:
 
 
 def student_of(path: Path, assignment: str) -> str:
-    """`submitted/<student>/<assignment>/<nb>.ipynb` → student; otherwise the file's stem."""
+    """`submitted/<student>/<assignment>/<assignment>.ipynb` → student; otherwise the file's stem."""
     parts = path.resolve().parts
-    if len(parts) >= 3 and parts[-2] == assignment:
+    if len(parts) >= 3 and parts[-2] == assignment and path.stem == assignment:
         return parts[-3]
     return path.stem
 

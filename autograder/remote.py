@@ -78,9 +78,18 @@ class _OutputDrain(threading.Thread):
                 self.kept += chunk[:room]
 
 
+class NameRef:
+    """A student's top-level name passed as an argument (e.g. a class, to a probe)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
 def _encode(value: Any, depth: int = 0) -> Any:
     if depth > 20:
         raise ValueError("argument nested too deeply")
+    if isinstance(value, NameRef):
+        return {"__name__": value.name}
     if isinstance(value, Remote):
         return {"__ref__": value._hid}
     if isinstance(value, torch.Tensor):
@@ -248,7 +257,8 @@ class Sandbox:
             raise StudentError(f"{what}: called {labels}, which this assignment forbids (write it yourself)")
         if not reply.get("ok"):
             err = reply.get("error", {})
-            raise StudentError(f"{what} raised {err.get('type', 'an error')}: {err.get('msg', '')}{err.get('where', '')}")
+            msg = f": {err['msg']}" if err.get("msg") else ""
+            raise StudentError(f"{what} raised {err.get('type', 'an error')}{msg}{err.get('where', '')}")
         return self._decode(reply.get("value"), origin)
 
     def _decode(self, value: Any, origin: str) -> Any:
@@ -399,6 +409,16 @@ class Submission:
     def defines(self, name: str) -> bool:
         self.box.ensure()
         return name in self.box.exec_report.get("defined", set())
+
+    def ref(self, name: str) -> NameRef:
+        """`name` itself (not a call), to pass to a probe; must be defined."""
+        self.require(name)
+        return NameRef(name)
+
+    def probe(self, probe: str, *args: Any, origin: str, **kwargs: Any) -> Any:
+        """Run worker probe `probe` on student objects; `origin` is the name it exercises."""
+        self.used.add(origin)
+        return self.box.probe(probe, *args, origin=origin, **kwargs)
 
     def require(self, name: str) -> None:
         self.used.add(name)

@@ -1,0 +1,75 @@
+"""Bundled sample submissions: the reference, the blank release, and plausible wrong answers.
+
+A wrong submission is the reference with some answer cells replaced (`Sample.patches`), so the
+samples never drift from the solution notebooks. `Sample.fails` names tests that must fail on
+it: the project's tests check that each one does (a suite is judged by the bugs it rejects).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+
+@dataclass(frozen=True)
+class Sample:
+    patches: dict[str, str]
+    fails: frozenset[str]
+    why: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def samples_for(assignment: str) -> dict[str, Sample]:
+    try:
+        mod = importlib.import_module(f"autograder.samples.{assignment}")
+    except ModuleNotFoundError:
+        return {}
+    return mod.SAMPLES
+
+
+_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
+
+
+def reference_notebook(course: Path, assignment: str) -> nbformat.NotebookNode:
+    """The release notebook with every answer cell filled in from the solution notebook."""
+    release = nbformat.read(str(course / "assignments" / assignment / f"{assignment}.ipynb"), as_version=4)
+    source = nbformat.read(str(course / "solutions" / assignment / f"{assignment}.ipynb"), as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: _MARKERS.sub("", c.source)
+               for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = copy.deepcopy(release)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
+def blank_notebook(course: Path, assignment: str) -> nbformat.NotebookNode:
+    return nbformat.read(str(course / "assignments" / assignment / f"{assignment}.ipynb"), as_version=4)
+
+
+def patched_notebook(course: Path, assignment: str, sample: Sample) -> nbformat.NotebookNode:
+    nb = reference_notebook(course, assignment)
+    found = set()
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in sample.patches:
+            cell.source = sample.patches[gid].strip() + "\n"
+            found.add(gid)
+    missing = set(sample.patches) - found
+    if missing:
+        raise KeyError(f"sample patches unknown cells {sorted(missing)} of {assignment}")
+    return nb
+
+
+def all_submissions(course: Path, assignment: str) -> dict[str, nbformat.NotebookNode]:
+    """student name -> notebook: reference, blank, then every bundled wrong submission."""
+    out = {"reference": reference_notebook(course, assignment), "blank": blank_notebook(course, assignment)}
+    for name, sample in samples_for(assignment).items():
+        out[name] = patched_notebook(course, assignment, sample)
+    return out
