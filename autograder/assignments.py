@@ -58,6 +58,7 @@ class Assignment:
 A01 = Assignment(
     "a01_tensors", "Tensors, broadcasting and basis-function regression", "1, 2",
     forbidden=(Forbid("torch.cdist", aten=("_cdist_forward", "cdist", "_euclidean_dist")),),
+    limits=Limits(call_seconds=10.0),
 )
 
 _AUTOGRAD_SCOPE = ("mlp_backward",)
@@ -84,6 +85,7 @@ A02 = Assignment(
         Forbid("torch.func.vjp", static=("func.vjp",), scope=_AUTOGRAD_SCOPE),
         Forbid("torch.Tensor.requires_grad_", static=("requires_grad_", "requires_grad"), scope=_AUTOGRAD_SCOPE),
     ),
+    limits=Limits(call_seconds=10.0),
 )
 
 ASSIGNMENTS: dict[str, Assignment] = {a.id: a for a in (A01, A02)}

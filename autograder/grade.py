@@ -54,8 +54,8 @@ def _session(course: Path, assignment: str, *, notebook: Path | None = None, nb_
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         os.chmod(tmp, 0o700)
         out = Path(tmp) / "result.json"
-        cmd = [sys.executable, "-m", "autograder.session", "--course", str(course.resolve()), "--assignment", assignment,
-               "--out", str(out)]
+        cmd = [sys.executable, "-m", "autograder.session", "--course", str(course.resolve()),
+               "--assignment", assignment, "--out", str(out)]
         if fatal is not None:
             cmd += ["--fatal", fatal]
         else:

@@ -127,7 +127,8 @@ def extract(nb: nbformat.NotebookNode, template: Template) -> Extracted:
         if cell is None:
             out.problems.append(f"test cell `{g.id}` was deleted (its hidden tests still run)")
         elif cell.get("cell_type") != "code":
-            out.problems.append(f"test cell `{g.id}` was changed to {cell.get('cell_type')} (its hidden tests still run)")
+            kind = cell.get("cell_type")
+            out.problems.append(f"test cell `{g.id}` was changed to {kind} (its hidden tests still run)")
     return out
 
 

@@ -40,6 +40,7 @@ class GradingPlugin:
     static: StaticReport | None
     fatal: str | None = None
     missing_reason: dict[str, str] = field(default_factory=dict)
+    cell_of: dict[str, str] = field(default_factory=dict)
     visible_only: bool = False
     results: list[TestResult] = field(default_factory=list)
     skipped_hidden: int = 0
@@ -53,7 +54,8 @@ class GradingPlugin:
         if self.fatal:
             raise StudentError(self.fatal)
         self.sandbox = self.make_sandbox()
-        self._sub = Submission(self.sandbox, missing_reason=self.missing_reason, static=self.static)
+        self._sub = Submission(self.sandbox, missing_reason=self.missing_reason, static=self.static,
+                               cell_of=self.cell_of)
         return self._sub
 
     # ---------------------------------------------------------------- collection

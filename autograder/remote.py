@@ -120,6 +120,8 @@ class Sandbox:
         self.output = bytearray()
         self.output_total = 0
         self.hits: list[Violation] = []
+        self.timed_out: set[str] = set()  # names that hung once are not waited for again
+        self.bad_cells: dict[str, str] = {}  # cells that hung or killed the worker: skipped
 
     # ------------------------------------------------------------------ process
     def _preexec(self) -> None:
@@ -150,10 +152,23 @@ class Sandbox:
         self.drain.start()
         self._request({"forbidden": self.forbidden, "denied": self.denied, "allowed": self.allowed,
                        "threads": self.limits.threads}, timeout=60.0, what="starting the grader's worker")
-        reply = self._request({"op": "exec", "cells": self.cells}, timeout=self.limits.exec_seconds,
-                              what="running your answer cells")
-        self.exec_report = {"errors": reply.get("errors", []), "defined": set(reply.get("defined", []))}
-        self.top_level_hits = list(reply.get("hits", []))
+        errors, defined, hits = [], set(), []
+        for cell in self.cells:
+            if cell["id"] in self.bad_cells:
+                continue
+            try:
+                reply = self._request({"op": "exec", "cells": [cell]}, timeout=self.limits.exec_seconds,
+                                      what=f"running cell {cell['id']}")
+            except StudentError as exc:  # the cell hung or ended the process: skip it from now on
+                self.bad_cells[cell["id"]] = str(exc)
+                self.restarts -= 1  # _crashed() counted it; a skipped cell is not a lost object
+                return self.start()
+            errors += reply.get("errors", [])
+            defined |= set(reply.get("defined", []))
+            hits += reply.get("hits", [])
+        errors += [{"cell": cid, "type": "skipped", "msg": why, "where": ""} for cid, why in self.bad_cells.items()]
+        self.exec_report = {"errors": errors, "defined": defined}
+        self.top_level_hits = hits
 
     def close(self) -> None:
         if self.proc is not None:
@@ -194,7 +209,7 @@ class Sandbox:
             if n > 1 << 30:
                 raise StudentError(f"{what}: the reply was larger than 1 GiB")
             payload = self._recv_exact(n, timeout)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             self._crashed()
             raise StudentError(f"{what}: timed out after {timeout:.0f} s (an infinite loop, or far too slow)") from None
         except (EOFError, ConnectionError, OSError):
@@ -248,8 +263,15 @@ class Sandbox:
 
     def send(self, msg: dict, origin: str, what: str) -> Any:
         """One call into student code; returns the decoded value or raises StudentError."""
+        if origin in self.timed_out:
+            raise StudentError(f"{what}: not run again, {origin} timed out in an earlier test")
         self.ensure()
-        reply = self._request(msg, timeout=self.limits.call_seconds, what=what)
+        try:
+            reply = self._request(msg, timeout=self.limits.call_seconds, what=what)
+        except StudentError as exc:
+            if "timed out" in str(exc):
+                self.timed_out.add(origin)
+            raise
         hits = [h for h in reply.get("hits", []) if not self.scopes.get(h) or origin in self.scopes[h]]
         self.hits += [Violation(label, origin) for label in hits]
         if hits:
@@ -396,6 +418,7 @@ class Submission:
     missing_reason: dict[str, str] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
     static: Any = None  # static.StaticReport of the answer code (loops, forbidden references)
+    cell_of: dict[str, str] = field(default_factory=dict)  # public name -> answer cell defining it
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -424,6 +447,9 @@ class Submission:
         self.used.add(name)
         if not self.defines(name):
             reason = self.missing_reason.get(name, "")
+            cell = self.cell_of.get(name)
+            if not reason and cell in self.box.bad_cells:
+                reason = f" (cell `{cell}` was skipped: {self.box.bad_cells[cell]})"
             raise StudentError(f"your notebook does not define `{name}`{reason}")
 
 

@@ -72,7 +72,8 @@ def run(course: Path, assignment: str, notebook: Path | None, nb_json: str | Non
         box.start()
         return box
 
-    plugin = GradingPlugin(make_sandbox, static, fatal=fatal, missing_reason=missing, visible_only=visible_only)
+    plugin = GradingPlugin(make_sandbox, static, fatal=fatal, missing_reason=missing, cell_of=template.defines,
+                           visible_only=visible_only)
     args = [str(suite_path(course, assignment)), "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
             "-o", f"timeout={int(spec.limits.call_seconds * 6)}", "-o", "timeout_method=signal",
             "-W", "ignore", "--rootdir", str(course / "autograder" / "suites")]
@@ -81,7 +82,8 @@ def run(course: Path, assignment: str, notebook: Path | None, nb_json: str | Non
         code = pytest.main(args, plugins=[plugin])
     sandbox = plugin.sandbox
     if sandbox is not None:
-        problems += [f"cell {e['cell']}: {e['type']}: {e['msg']}{e['where']}" for e in sandbox.exec_report.get("errors", [])]
+        errors = sandbox.exec_report.get("errors", [])
+        problems += [f"cell {e['cell']}: {e['type']}: {e['msg']}{e['where']}" for e in errors]
         if getattr(sandbox, "top_level_hits", None):
             problems.append("note: top-level code (outside your functions) called "
                             + ", ".join(sandbox.top_level_hits) + "; not counted, but do not use it in answers")

@@ -121,7 +121,8 @@ class StaticReport:
             seen.add(n)
             for stmt, cell in self.defs.get(n, []):
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    out += [f"cell {cell}, line {node.lineno}" for node in ast.walk(stmt) if isinstance(node, loop_types)]
+                    loops = [node for node in ast.walk(stmt) if isinstance(node, loop_types)]
+                    out += [f"cell {cell}, line {node.lineno}" for node in loops]
                 stack += [r for r in self.refs.get(id(stmt), ()) if r in self.defs]
         return out
 

@@ -233,7 +233,7 @@ def _install_audit_hook(scratch, denied, allowed):
         "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.kill",
         "os.killpg", "subprocess.Popen", "pty.spawn", "socket.connect", "socket.bind", "socket.__new__",
         "socket.getaddrinfo", "socket.sendto", "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata",
-        "ctypes.call_function", "ctypes.addressof", "os.setuid", "os.chroot",
+        "ctypes.call_function", "ctypes.addressof", "ctypes.string_at", "ctypes.wstring_at", "os.setuid", "os.chroot",
     }
     write_events = {"os.remove", "os.rename", "os.rmdir", "os.truncate", "os.chmod", "os.chown",
                     "os.link", "os.symlink", "os.mkdir", "os.utime", "shutil.rmtree"}

@@ -10,7 +10,7 @@ cross_entropy
 mlp_backward
 - forgets the 1/N of the mean                                           -> test_mlp_grads_values
 - transposed weight gradients ([D,H] instead of [H,D])                  -> test_mlp_grads_shapes
-- ReLU derivative missing or taken on the wrong tensor                  -> test_mlp_grads_values (negative pre-activations)
+- ReLU derivative missing or taken on the wrong tensor                  -> test_mlp_grads_values (many ReLUs off)
 - bias gradients averaged instead of summed, or not reduced over N      -> test_mlp_grads_values, test_mlp_grads_shapes
 - float64 lost                                                          -> test_mlp_grads_float64
 - uses autograd (.backward, autograd.grad, requires_grad_, torch.func)  -> trap (scoped to mlp_backward)

@@ -1,0 +1,70 @@
+"""The AST scan: forbidden references found through aliases and helpers, scoped, loops."""
+
+from autograder.assignments import A01, A02
+from autograder.notebook import CodeCell
+from autograder.static import StaticReport
+
+
+def report(src: str, spec=A01) -> StaticReport:
+    return StaticReport([CodeCell("c", src, "answer")], spec.forbidden)
+
+
+def labels(findings):
+    return sorted({f.label for f in findings})
+
+
+def test_direct_alias_and_import_forms_are_found():
+    r = report(
+        "import torch\nfrom torch import cdist as cd\n_keep = torch.cdist\n"
+        "def a(x, y):\n    return torch.cdist(x, y)\n"
+        "def b(x, y):\n    return cd(x, y)\n"
+        "def c(x, y):\n    return _keep(x, y)\n"
+        "def d(x, y):\n    return ((x[:, None] - y[None]) ** 2).sum(-1)\n"
+    )
+    assert labels(r.violations_for({"a"})) == ["torch.cdist"]
+    assert labels(r.violations_for({"b"})) == ["torch.cdist"]
+    assert labels(r.violations_for({"c"})) == ["torch.cdist"]
+    assert r.violations_for({"d"}) == []
+
+
+def test_helpers_are_followed_transitively_but_stray_top_level_calls_are_not():
+    r = report("def helper(x, y):\n    return torch.cdist(x, y)\n"
+               "def f(x, y):\n    return helper(x, y)\n"
+               "print(torch.cdist(a, b))\n")
+    assert labels(r.violations_for({"f"})) == ["torch.cdist"]
+    assert r.violations_for({"other"}) == []
+
+
+def test_scoped_forbids_only_count_for_their_names():
+    src = ("def mlp_backward(x):\n    loss.backward()\n"
+           "def train(x):\n    loss.backward()\n")
+    r = report(src, A02)
+    assert "torch.Tensor.backward" in labels(r.violations_for({"mlp_backward"}))
+    assert r.violations_for({"train"}) == []
+
+
+def test_integrity_rules_catch_escape_hatches():
+    r = report("def f(x):\n    return eval('torch.cd' + 'ist')(x, x)\n"
+               "def g(x):\n    return torch._C._nn.gelu(x)\n")
+    assert any("eval" in f.label for f in r.violations_for({"f"}))
+    assert any("torch._C" in f.label for f in r.violations_for({"g"}))
+
+
+def test_own_names_and_self_attributes_are_not_flagged():
+    r = report("class Softmaxer:\n    def cdist(self, x):\n        return self.cdist\n"
+               "def cdist_like(x):\n    return x\n")
+    assert r.violations_for({"Softmaxer", "cdist_like"}) == []
+
+
+def test_loops_found_in_closure_only():
+    r = report("def h(x):\n    return [v for v in x]\n"
+               "def f(x):\n    return h(x)\n"
+               "def g(x):\n    return x.sum()\n"
+               "for i in range(3):\n    pass\n")
+    assert r.loops_in("f") and r.loops_in("h")
+    assert r.loops_in("g") == []
+
+
+def test_syntax_errors_are_reported_not_raised():
+    r = report("def f(:\n    pass\n")
+    assert r.syntax_errors and "SyntaxError" in r.syntax_errors[0]
