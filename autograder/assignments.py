@@ -88,7 +88,90 @@ A02 = Assignment(
     limits=Limits(call_seconds=10.0),
 )
 
-ASSIGNMENTS: dict[str, Assignment] = {a.id: a for a in (A01, A02)}
+
+
+def _fn(name: str, aten: tuple[str, ...] = (), *aliases: str) -> tuple[Forbid, ...]:
+    """A functional built-in and its aliases, matched statically as attribute access only
+    (`F.relu`, `x.relu()`, `torch.relu`), so the student's own `relu` is never flagged."""
+    leaf = "." + name.split(".")[-1]
+    return tuple(Forbid(n, aten=aten, static=(leaf,)) for n in (name, *aliases))
+
+
+def _cls(*names: str) -> tuple[Forbid, ...]:
+    """Module classes, matched as `nn.X` (never the student's own class `X`)."""
+    return tuple(Forbid(n, static=("nn." + n.split(".")[-1],)) for n in names)
+
+
+_CALL = Limits(call_seconds=10.0)
+
+A03 = Assignment(
+    "a03_linear", "Linear and convolutional layers, activations, softmax", "4.1–4.3",
+    forbidden=(
+        *_cls("torch.nn.Linear", "torch.nn.Conv2d", "torch.nn.ReLU", "torch.nn.GELU", "torch.nn.Softmax"),
+        *_fn("torch.nn.functional.linear", ("linear",)),
+        *_fn("torch.nn.functional.conv2d", ("convolution", "_convolution", "conv2d", "mkldnn_convolution"),
+             "torch.conv2d"),
+        *_fn("torch.nn.functional.relu", ("relu", "relu_"), "torch.relu", "torch.Tensor.relu", "torch.relu_",
+             "torch.nn.functional.relu_"),
+        *_fn("torch.nn.functional.gelu", ("gelu",)),
+        *_fn("torch.nn.functional.softmax", ("_softmax", "softmax"), "torch.softmax", "torch.Tensor.softmax",
+             "torch.special.softmax"),
+    ),
+    limits=_CALL,
+)
+
+A04 = Assignment(
+    "a04_pooling_dropout", "Pooling and dropout", "4.4–4.5",
+    forbidden=(
+        *_cls("torch.nn.MaxPool2d", "torch.nn.AvgPool2d", "torch.nn.Dropout"),
+        *_fn("torch.nn.functional.max_pool2d", ("max_pool2d_with_indices", "max_pool2d", "mkldnn_max_pool2d"),
+             "torch.max_pool2d", "torch.nn.functional.max_pool2d_with_indices"),
+        *_fn("torch.nn.functional.avg_pool2d", ("avg_pool2d",)),
+        *_fn("torch.nn.functional.dropout", ("dropout", "native_dropout", "dropout_"), "torch.dropout",
+             "torch.dropout_", "torch.nn.functional.dropout1d", "torch.nn.functional.dropout2d"),
+    ),
+    limits=_CALL,
+)
+
+A05 = Assignment(
+    "a05_normalization", "Batch, layer and RMS normalisation; residual blocks", "4.6–4.7",
+    forbidden=(
+        *_cls("torch.nn.BatchNorm1d", "torch.nn.BatchNorm2d", "torch.nn.BatchNorm3d", "torch.nn.LayerNorm",
+              "torch.nn.RMSNorm"),
+        *_fn("torch.nn.functional.batch_norm", ("native_batch_norm", "_native_batch_norm_legit",
+                                                "_native_batch_norm_legit_no_training", "batch_norm",
+                                                "_batch_norm_impl_index", "_batch_norm_with_update"),
+             "torch.batch_norm"),
+        *_fn("torch.nn.functional.layer_norm", ("native_layer_norm", "layer_norm"), "torch.layer_norm"),
+        *_fn("torch.nn.functional.rms_norm", ("rms_norm", "_fused_rms_norm"), "torch.rms_norm"),
+    ),
+    limits=_CALL,
+)
+
+A06 = Assignment(
+    "a06_attention", "Scaled dot-product and multi-head attention", "4.8",
+    forbidden=(
+        *_cls("torch.nn.MultiheadAttention"),
+        *_fn("torch.nn.functional.scaled_dot_product_attention",
+             ("scaled_dot_product_attention", "_scaled_dot_product_attention_math",
+              "_scaled_dot_product_flash_attention", "_scaled_dot_product_efficient_attention",
+              "_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_fused_attention_overrideable",
+              "_scaled_dot_product_cudnn_attention")),
+        *_fn("torch.nn.functional.multi_head_attention_forward", ("_native_multi_head_attention",)),
+    ),
+    limits=_CALL,
+)
+
+A07 = Assignment(
+    "a07_embeddings", "Token embeddings and positional encodings (sinusoidal, RoPE)", "4.9–4.10",
+    forbidden=(
+        *_cls("torch.nn.Embedding"),
+        *_fn("torch.nn.functional.embedding", ("embedding", "embedding_renorm_"), "torch.embedding"),
+    ),
+    limits=_CALL,
+)
+
+ASSIGNMENTS: dict[str, Assignment] = {a.id: a for a in (A01, A02, A03, A04, A05, A06, A07)}
 
 
 def get(assignment_id: str) -> Assignment:

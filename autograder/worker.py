@@ -171,14 +171,22 @@ class _Trap:
 
 
 def _resolve(dotted):
+    """'torch.optim.sgd.sgd' -> the object: import the longest module prefix, then getattr."""
+    import importlib
+
     parts = dotted.split(".")
-    try:
-        obj = __import__(parts[0])
-        for p in parts[1:]:
-            obj = getattr(obj, p)
-        return obj
-    except (ImportError, AttributeError):
-        return None
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for p in parts[i:]:
+                obj = getattr(obj, p)
+            return obj
+        except AttributeError:
+            return None
+    return None
 
 
 class _FunctionTrap(TorchFunctionMode):

@@ -17,7 +17,8 @@ from autograder.grade import grade_notebook
 from autograder.samples import blank_notebook, patched_notebook, reference_notebook, samples_for
 from autograder.session import suite_path
 
-ASSIGNMENTS = ["a01_tensors", "a02_training"]
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
 
 
 def dlcourse(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -44,6 +45,16 @@ def test_wrong_samples_score_strictly_between_and_fail_where_expected(course, tm
     res = grade_notebook(course, assignment, nb)
     assert 0 < res["score"] < res["max_score"], (res["score"], failed(res))
     assert sample.fails <= failed(res), f"expected to fail but passed: {sorted(sample.fails - failed(res))}"
+    if sample.forbidden_call:
+        messages = [t["message"] for t in res["tests"] if t["status"] == "failed"]
+        assert any(sample.forbidden_call in m and "forbid" in m for m in messages), messages
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_each_assignment_bundles_wrong_samples_including_a_forbidden_call(assignment):
+    samples = samples_for(assignment)
+    assert len(samples) >= 2, "bundle at least two plausible wrong submissions"
+    assert any(s.forbidden_call for s in samples.values()), "one sample must call a forbidden built-in"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

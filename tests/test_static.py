@@ -68,3 +68,16 @@ def test_loops_found_in_closure_only():
 def test_syntax_errors_are_reported_not_raised():
     r = report("def f(:\n    pass\n")
     assert r.syntax_errors and "SyntaxError" in r.syntax_errors[0]
+
+
+def test_every_forbidden_name_resolves_in_the_worker():
+    """A typo in a forbidden name would silently trap nothing."""
+    import runpy
+    from pathlib import Path
+
+    from autograder.assignments import ASSIGNMENTS
+
+    worker = runpy.run_path(str(Path(__file__).parent.parent / "autograder" / "worker.py"))
+    for a in ASSIGNMENTS.values():
+        for f in a.forbidden:
+            assert worker["_resolve"](f.name) is not None, (a.id, f.name)

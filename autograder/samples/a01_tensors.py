@@ -23,6 +23,7 @@ def patchify(images, patch_size):
         fails=frozenset({"test_pairwise_values", "test_pairwise_small_example", "test_patchify_order"}),
     ),
     "cdist_and_loops": Sample(
+        forbidden_call="torch.cdist",
         why="torch.cdist through an alias; a Python loop; sigma instead of 2σ²; λ/N",
         patches={
             "pairwise_sq_dists": '''

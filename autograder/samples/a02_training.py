@@ -28,6 +28,7 @@ def mlp_backward(x, targets, w1, b1, w2, b2):
         fails=frozenset({"test_ce_stable_large_logits", "test_mlp_grads_values", "test_mlp_small_example"}),
     ),
     "autograd_and_adam_l2": Sample(
+        forbidden_call="torch.nn.functional.log_softmax",
         why="autograd inside mlp_backward; Adam's L2 instead of decoupled decay; F.log_softmax",
         patches={
             "cross_entropy": '''
