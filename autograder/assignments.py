@@ -171,7 +171,21 @@ A07 = Assignment(
     limits=_CALL,
 )
 
-ASSIGNMENTS: dict[str, Assignment] = {a.id: a for a in (A01, A02, A03, A04, A05, A06, A07)}
+_TRAIN = Limits(call_seconds=240.0, exec_seconds=120.0, total_seconds=900.0, threads=2, memory_bytes=6 << 30)
+
+A08 = Assignment("a08_mlp_cnn", "MLP, ConvNet and ResNet on digits", "5.1–5.2", limits=_TRAIN)
+
+A09 = Assignment(
+    "a09_gpt", "A GPT from scratch: tokenizer, model, training, sampling", "5.3, 7.1",
+    forbidden=(
+        *_cls("torch.nn.MultiheadAttention", "torch.nn.Transformer", "torch.nn.TransformerEncoder",
+              "torch.nn.TransformerEncoderLayer", "torch.nn.TransformerDecoder", "torch.nn.TransformerDecoderLayer"),
+        *_fn("torch.nn.functional.multi_head_attention_forward", ("_native_multi_head_attention",)),
+    ),
+    limits=_TRAIN,
+)
+
+ASSIGNMENTS: dict[str, Assignment] = {a.id: a for a in (A01, A02, A03, A04, A05, A06, A07, A08, A09)}
 
 
 def get(assignment_id: str) -> Assignment:

@@ -364,6 +364,86 @@ def probe_count(obj):
     return int(sum(p.numel() for p in obj.parameters() if p.requires_grad))
 
 
+def probe_fit(model, x, y, epochs, lr, batch_size=64, seed=0, weight_decay=0.0):
+    """The suite's own trainer (AdamW + cross-entropy), so a model is judged apart from the
+    student's training loop. Returns the mean training loss of each epoch."""
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    losses = []
+    for _ in range(epochs):
+        model.train()
+        perm = torch.randperm(len(x), generator=gen)
+        total = 0.0
+        for i in range(0, len(x), batch_size):
+            idx = perm[i:i + batch_size]
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += float(loss) * len(idx)
+        losses.append(total / len(x))
+    return losses
+
+
+@torch.no_grad()
+def probe_accuracy(model, x, y, batch_size=512):
+    """The suite's own evaluation: eval mode, no gradient, argmax accuracy in [0, 1]."""
+    model.eval()
+    correct = 0
+    for i in range(0, len(x), batch_size):
+        correct += int((model(x[i:i + batch_size]).argmax(-1) == y[i:i + batch_size]).sum())
+    return correct / len(x)
+
+
+def probe_make_loader(x, y, batch_size, shuffle=True, seed=0):
+    """A torch DataLoader over (x, y), built where the student's code can iterate it."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    gen = torch.Generator().manual_seed(seed)
+    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, generator=gen)
+
+
+class _Spy(nn.Module):
+    """A small classifier that records, at every forward, the train flag, whether autograd is on,
+    and the gradient norm already present (non-zero in training means a missing zero_grad)."""
+
+    def __init__(self, in_features, num_classes, hidden=64, seed=0, dropout=0.0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                 nn.Linear(hidden, num_classes))
+        self.log = []
+
+    def forward(self, x):
+        stale = sum(float(p.grad.abs().sum()) for p in self.parameters() if p.grad is not None)
+        self.log.append({"training": bool(self.training), "grad_enabled": bool(torch.is_grad_enabled()),
+                         "stale_grad": stale, "batch": int(x.shape[0])})
+        return self.net(x)
+
+
+def probe_make_spy(in_features, num_classes, hidden=64, seed=0, dropout=0.0):
+    return _Spy(in_features, num_classes, hidden, seed, dropout)
+
+
+def probe_spy_log(spy):
+    return list(spy.log)
+
+
+def probe_lm_fit(model, idx, targets, steps, lr):
+    """The suite's own language-model loop on one fixed batch (can the model overfit it?).
+    `model(idx, targets)` must return (logits, loss). Returns the loss of every step."""
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    model.train()
+    losses = []
+    for _ in range(steps):
+        _, loss = model(idx, targets)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    return losses
+
+
 PROBES = {name[len("probe_"):]: fn for name, fn in dict(globals()).items() if name.startswith("probe_")}
 
 
