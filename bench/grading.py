@@ -31,7 +31,7 @@ def main() -> None:
         make_course_copy(course, demo)
         release(demo, todo)
         for assignment in todo:
-            students = place_submissions(demo, assignment)
+            students = place_submissions(demo, assignment, wrong=None)
             nbs = [demo / "submitted" / s / assignment / f"{assignment}.ipynb" for s in students]
             t0 = time.perf_counter()
             grade_batch(demo, assignment, plan(assignment, nbs, None), n_jobs=a.jobs, force=True, progress=False)

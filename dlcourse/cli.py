@@ -1,4 +1,4 @@
-"""The `dlcourse` command: release, grade, check, demo (SPEC §5).
+"""The `dlcourse` command: release, grade, check, demo, train-gpt (SPEC §5).
 
 Every command works on a course folder (found from the current directory, `--course`, or
 `$DLCOURSE_ROOT`) and prints one-line errors, never a traceback, for input a user can get wrong.
@@ -100,7 +100,19 @@ def _guess_assignment(path: Path) -> str:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(_course(args), keep=args.keep, assignments=args.assignments or None)
+    return run_demo(_course(args), keep=args.keep, assignments=args.assignments or None,
+                    wrong=None if args.all_samples else 1)
+
+
+def cmd_train_gpt(args: argparse.Namespace) -> int:
+    from .train_gpt import run
+
+    if args.resume and not args.out.is_file():
+        raise CourseError(f"--resume: no checkpoint at {args.out}")
+    if args.data is not None and not args.data.is_file():
+        raise CourseError(f"--data {args.data}: no such file")
+    run(args, _course(args))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,7 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the instructor pipeline on bundled sample submissions")
     d.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     d.add_argument("--keep", type=Path, help="keep the demo course in this folder")
+    d.add_argument("--all-samples", action="store_true", help="every bundled wrong submission, not just the first")
     d.set_defaults(func=cmd_demo)
+
+    from .train_gpt import add_arguments
+
+    t = sub.add_parser("train-gpt", help="train the reference GPT (solutions/a09_gpt) on the bundled corpus")
+    add_arguments(t)
+    t.set_defaults(func=cmd_train_gpt)
     return p
 
 

@@ -40,9 +40,10 @@ def make_course_copy(course: Path, dest: Path) -> None:
                     ignore=shutil.ignore_patterns("__pycache__"))
 
 
-def place_submissions(course: Path, assignment: str) -> list[str]:
+def place_submissions(course: Path, assignment: str, wrong: int | None = 1) -> list[str]:
+    """reference, blank and `wrong` partly-wrong samples (all with None) as submitted notebooks."""
     students = []
-    for student, nb in all_submissions(course, assignment).items():
+    for student, nb in all_submissions(course, assignment, wrong).items():
         path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, str(path))
@@ -69,7 +70,8 @@ def feedback_leaks(course: Path, assignment: str) -> list[str]:
     return leaks
 
 
-def run_demo(course: Path, keep: Path | None = None, assignments: list[str] | None = None) -> int:
+def run_demo(course: Path, keep: Path | None = None, assignments: list[str] | None = None,
+             wrong: int | None = 1) -> int:
     started = time.monotonic()
     tmp = None
     if keep is not None:
@@ -87,7 +89,7 @@ def run_demo(course: Path, keep: Path | None = None, assignments: list[str] | No
         release(demo, todo)
         rows = []
         for a in todo:
-            students = place_submissions(demo, a)
+            students = place_submissions(demo, a, wrong)
             students_dir = demo / "submitted"
             print(f"2. {a}: {len(students)} submissions ({', '.join(students)})")
             print(f"3. {a}: nbgrader autograde")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import nbformat
 
 @dataclass(frozen=True)
 class Sample:
-    patches: dict[str, str]
+    """patches: answer grade_id -> new source, or a function of the reference source (an edit)."""
+
+    patches: dict[str, str | Callable[[str], str]]
     fails: frozenset[str]
     why: str = ""
     forbidden_call: str = ""  # a forbidden built-in this sample calls; some failure must name it
@@ -59,7 +62,11 @@ def patched_notebook(course: Path, assignment: str, sample: Sample) -> nbformat.
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if gid in sample.patches:
-            cell.source = sample.patches[gid].strip() + "\n"
+            patch = sample.patches[gid]
+            new = patch(cell.source) if callable(patch) else patch
+            if new == cell.source:
+                raise ValueError(f"sample edit of {assignment}:{gid} changed nothing (reference changed?)")
+            cell.source = new.strip() + "\n"
             found.add(gid)
     missing = set(sample.patches) - found
     if missing:
@@ -67,9 +74,10 @@ def patched_notebook(course: Path, assignment: str, sample: Sample) -> nbformat.
     return nb
 
 
-def all_submissions(course: Path, assignment: str) -> dict[str, nbformat.NotebookNode]:
-    """student name -> notebook: reference, blank, then every bundled wrong submission."""
+def all_submissions(course: Path, assignment: str, wrong: int | None = None) -> dict[str, nbformat.NotebookNode]:
+    """student name -> notebook: reference, blank, then the bundled wrong submissions (the first
+    `wrong` of them, or all)."""
     out = {"reference": reference_notebook(course, assignment), "blank": blank_notebook(course, assignment)}
-    for name, sample in samples_for(assignment).items():
+    for name, sample in list(samples_for(assignment).items())[:wrong]:
         out[name] = patched_notebook(course, assignment, sample)
     return out
