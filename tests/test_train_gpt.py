@@ -1,0 +1,59 @@
+"""`dlcourse train-gpt`: trains the solution notebook's GPT (one implementation), resumes,
+takes --data, and runs under torchrun (DDP, gloo on CPU)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from dlcourse.reference import load_solution
+
+TINY = ["--steps", "6", "--d-model", "32", "--n-heads", "2", "--n-layers", "1", "--context", "16", "--batch-size", "4",
+        "--eval-every", "3", "--eval-batches", "2", "--warmup", "2", "--no-progress"]
+
+
+def train(course, *args, env=None, launcher=None):
+    cmd = (launcher or [sys.executable, "-m", "dlcourse.cli"]) + ["--course", str(course), "train-gpt", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+
+
+def test_the_model_is_the_solution_notebooks(course):
+    ref = load_solution(course, "a09_gpt")
+    assert ref.__file__.endswith("solutions/a09_gpt/a09_gpt.ipynb")
+    assert {"GPT", "GPTConfig", "CharTokenizer", "train_gpt"} <= set(vars(ref))
+
+
+def test_train_sample_checkpoint_resume(course, tmp_path):
+    ckpt = tmp_path / "gpt.pt"
+    first = train(course, *TINY, "--sample", "40", "--out", str(ckpt))
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "tokens/s over 6 steps" in first.stdout and "val loss" in first.stdout and "--- sample ---" in first.stdout
+    assert ckpt.is_file()
+    again = train(course, *[a if a != "6" else "9" for a in TINY], "--sample", "0", "--out", str(ckpt), "--resume")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "tokens/s over 3 steps" in again.stdout
+
+
+def test_custom_data_and_clear_errors(course, tmp_path):
+    data = tmp_path / "tiny.txt"
+    data.write_text("to be or not to be, that is the question.\n" * 200)
+    proc = train(course, *TINY, "--sample", "0", "--data", str(data), "--out", str(tmp_path / "g.pt"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "vocab 16" in proc.stdout
+    missing = train(course, *TINY, "--data", str(tmp_path / "nope.txt"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    no_ckpt = train(course, *TINY, "--resume", "--out", str(tmp_path / "none.pt"))
+    assert no_ckpt.returncode == 2 and "no checkpoint" in no_ckpt.stderr
+
+
+@pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun not installed")
+def test_torchrun_ddp_on_cpu(course, tmp_path):
+    proc = train(course, *TINY, "--sample", "0", "--device", "cpu", "--out", str(tmp_path / "ddp.pt"),
+                 launcher=["torchrun", "--standalone", "--nproc_per_node=2", "-m", "dlcourse.cli"],
+                 env={"OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert "x2 (DDP)" in proc.stdout and proc.stdout.count("tokens/s over") == 1
