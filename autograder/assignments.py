@@ -116,6 +116,12 @@ A03 = Assignment(
         *_fn("torch.nn.functional.gelu", ("gelu",)),
         *_fn("torch.nn.functional.softmax", ("_softmax", "softmax"), "torch.softmax", "torch.Tensor.softmax",
              "torch.special.softmax"),
+        # loopholes that compute the same thing: exp(log_softmax) and threshold(x, 0, 0)
+        *_cls("torch.nn.LogSoftmax", "torch.nn.Threshold"),
+        *_fn("torch.nn.functional.log_softmax", ("_log_softmax", "log_softmax"), "torch.log_softmax",
+             "torch.Tensor.log_softmax", "torch.special.log_softmax"),
+        *_fn("torch.nn.functional.threshold", ("threshold", "threshold_"), "torch.threshold",
+             "torch.nn.functional.threshold_"),
     ),
     limits=_CALL,
 )
@@ -129,6 +135,25 @@ A04 = Assignment(
         *_fn("torch.nn.functional.avg_pool2d", ("avg_pool2d",)),
         *_fn("torch.nn.functional.dropout", ("dropout", "native_dropout", "dropout_"), "torch.dropout",
              "torch.dropout_", "torch.nn.functional.dropout1d", "torch.nn.functional.dropout2d"),
+        # every other built-in pool or dropout reproduces the answer (max_pool1d twice = max_pool2d,
+        # dropout3d on x.reshape(1, -1, 1, 1, 1) = dropout): forbidden too
+        *_cls(*(f"torch.nn.{c}" for c in ("MaxPool1d", "MaxPool3d", "AvgPool1d", "AvgPool3d", "AdaptiveMaxPool1d",
+                                           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AdaptiveAvgPool1d",
+                                           "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "FractionalMaxPool2d",
+                                           "FractionalMaxPool3d", "LPPool1d", "LPPool2d", "MaxUnpool2d", "Dropout1d",
+                                           "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"))),
+        *(f for name, aten in (
+            ("max_pool1d", ("max_pool1d", "max_pool1d_with_indices")), ("max_pool3d", ("max_pool3d_with_indices",)),
+            ("avg_pool1d", ("avg_pool1d",)), ("avg_pool3d", ("avg_pool3d",)),
+            ("adaptive_max_pool1d", ("adaptive_max_pool1d",)), ("adaptive_max_pool2d", ("adaptive_max_pool2d",)),
+            ("adaptive_max_pool3d", ("adaptive_max_pool3d",)), ("adaptive_avg_pool1d", ("adaptive_avg_pool1d",)),
+            ("adaptive_avg_pool2d", ("adaptive_avg_pool2d", "_adaptive_avg_pool2d")),
+            ("adaptive_avg_pool3d", ("adaptive_avg_pool3d", "_adaptive_avg_pool3d")),
+            ("fractional_max_pool2d", ("fractional_max_pool2d",)),
+            ("fractional_max_pool3d", ("fractional_max_pool3d",)), ("lp_pool1d", ()), ("lp_pool2d", ()),
+            ("max_unpool2d", ("max_unpool2d",)), ("dropout3d", ("feature_dropout",)),
+            ("alpha_dropout", ("alpha_dropout",)), ("feature_alpha_dropout", ("feature_alpha_dropout",)))
+          for f in _fn(f"torch.nn.functional.{name}", aten)),
     ),
     limits=_CALL,
 )
@@ -158,6 +183,7 @@ A06 = Assignment(
               "_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_fused_attention_overrideable",
               "_scaled_dot_product_cudnn_attention")),
         *_fn("torch.nn.functional.multi_head_attention_forward", ("_native_multi_head_attention",)),
+        *_fn("torch.nn.attention.flex_attention.flex_attention", ("flex_attention",)),
     ),
     limits=_CALL,
 )
@@ -165,8 +191,10 @@ A06 = Assignment(
 A07 = Assignment(
     "a07_embeddings", "Token embeddings and positional encodings (sinusoidal, RoPE)", "4.9–4.10",
     forbidden=(
-        *_cls("torch.nn.Embedding"),
+        *_cls("torch.nn.Embedding", "torch.nn.EmbeddingBag"),
         *_fn("torch.nn.functional.embedding", ("embedding", "embedding_renorm_"), "torch.embedding"),
+        *_fn("torch.nn.functional.embedding_bag", ("embedding_bag", "_embedding_bag", "_embedding_bag_forward_only"),
+             "torch.embedding_bag"),
     ),
     limits=_CALL,
 )
