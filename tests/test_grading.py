@@ -4,9 +4,11 @@ and every bad input ends with a score and a reason while the rest of the batch i
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -29,11 +31,18 @@ def failed(result: dict) -> set[str]:
     return {t["name"] for t in result["tests"] if t["status"] != "passed"}
 
 
+@functools.cache
+def graded_blank(course: Path, assignment: str) -> dict:
+    """The blank release, graded once per session (two tests read it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return grade_notebook(course, assignment, write_nb(blank_notebook(course, assignment), Path(tmp) / "b.ipynb"))
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reference_scores_max_and_blank_scores_zero(course, tmp_path, assignment):
     ref = grade_notebook(course, assignment, write_nb(reference_notebook(course, assignment), tmp_path / "r.ipynb"))
     assert ref["score"] == ref["max_score"] > 0, failed(ref)
-    blank = grade_notebook(course, assignment, write_nb(blank_notebook(course, assignment), tmp_path / "b.ipynb"))
+    blank = graded_blank(course, assignment)
     assert blank["score"] == 0
     assert all(t["message"] for t in blank["tests"]), "every lost point needs a reason"
 
@@ -60,7 +69,7 @@ def test_each_assignment_bundles_wrong_samples_including_a_forbidden_call(assign
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_grade_cell_point_total_matches_the_suite(course, tmp_path, assignment):
     """Grade cells' points in the notebook = sum of the hidden tests mapped to them."""
-    res = grade_notebook(course, assignment, write_nb(blank_notebook(course, assignment), tmp_path / "b.ipynb"))
+    res = graded_blank(course, assignment)
     per_cell: dict[str, float] = {}
     for t in res["tests"]:
         per_cell[t["cell"]] = per_cell.get(t["cell"], 0) + t["max_points"]
