@@ -169,6 +169,10 @@ A05 = Assignment(
              "torch.batch_norm"),
         *_fn("torch.nn.functional.layer_norm", ("native_layer_norm", "layer_norm"), "torch.layer_norm"),
         *_fn("torch.nn.functional.rms_norm", ("rms_norm", "_fused_rms_norm"), "torch.rms_norm"),
+        # group norm with one group is layer norm; instance norm is batch norm per sample
+        *_cls("torch.nn.GroupNorm", "torch.nn.InstanceNorm1d", "torch.nn.InstanceNorm2d", "torch.nn.InstanceNorm3d"),
+        *_fn("torch.nn.functional.group_norm", ("native_group_norm", "group_norm"), "torch.group_norm"),
+        *_fn("torch.nn.functional.instance_norm", ("instance_norm",), "torch.instance_norm"),
     ),
     limits=_CALL,
 )
