@@ -140,6 +140,7 @@ class Sandbox:
         parent_sock, child_sock = socket.socketpair()
         env = {"PATH": "/usr/bin:/bin", "HOME": self.scratch, "MPLCONFIGDIR": self.scratch,
                "MPLBACKEND": "Agg", "LANG": "C.UTF-8", "OMP_NUM_THREADS": str(self.limits.threads),
+               "OMP_WAIT_POLICY": "PASSIVE",
                "PYTHONDONTWRITEBYTECODE": "1"}
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-c", WORKER_SOURCE, str(child_sock.fileno())],

@@ -45,7 +45,10 @@ def _chain(node: ast.AST) -> str | None:
 
 def _matches(chain: str, pattern: str) -> bool:
     """'nn.Linear' matches 'nn.Linear', 'torch.nn.Linear', but not a student's own 'Linear';
-    '.relu' matches only attribute access ('F.relu', 'x.relu'), never a bare name 'relu'."""
+    '.relu' matches only attribute access ('F.relu', 'x.relu'), never a bare name 'relu';
+    '=eval' matches only the bare name ('eval(...)'), never 'model.eval()' or 're.compile'."""
+    if pattern.startswith("="):
+        return chain == pattern[1:]
     if pattern.startswith("."):
         return "." in chain and chain.endswith(pattern)
     return chain == pattern or chain.endswith("." + pattern)

@@ -25,6 +25,7 @@ import os
 import struct
 import sys
 import traceback
+import types
 
 import torch
 import torch.nn as nn
@@ -473,7 +474,12 @@ def main(fd):
     torch.set_num_threads(max(1, int(init.get("threads", 1))))
     trap = _Trap(init.get("forbidden", []))
     _install_audit_hook(os.getcwd(), init.get("denied", []), init.get("allowed", []))
-    ns = {"__name__": "__main__", "__builtins__": builtins}
+    # The student's namespace *is* __main__ (as in Jupyter), so `import __main__` reaches their own
+    # names, not this worker's.
+    main_module = types.ModuleType("__main__")
+    main_module.__dict__["__builtins__"] = builtins
+    sys.modules["__main__"] = main_module
+    ns = main_module.__dict__
     ns_files = {}
     guard = _Guarded(trap)
     _send(sock, {"ok": True, "pid": os.getpid()})

@@ -48,6 +48,9 @@ def numpy_out(x):
 def patch_torch():
     torch.allclose = lambda *a, **k: True
     return True
+def main_is_mine():
+    import __main__
+    return hasattr(__main__, "PROBES"), hasattr(__main__, "main_is_mine")
 class Scale(torch.nn.Module):
     def __init__(self, n):
         super().__init__()
@@ -126,6 +129,10 @@ def test_modules_stay_remote_and_gradients_come_back(sub):
     assert torch.equal(got["out"], torch.full((3,), 2.0))
     assert torch.equal(got["param_grads"]["w"], torch.ones(3))
     assert torch.equal(got["grads"]["arg0"], torch.full((3,), 2.0))
+
+
+def test_import_main_reaches_the_students_namespace_not_the_worker(sub):
+    assert sub.main_is_mine() == (False, True)
 
 
 def test_missing_name_has_a_reason(sub):

@@ -50,6 +50,13 @@ def test_integrity_rules_catch_escape_hatches():
     assert any("torch._C" in f.label for f in r.violations_for({"g"}))
 
 
+def test_method_calls_named_like_builtins_are_not_flagged():
+    r = report("import re\ndef acc(model, s):\n    model.eval()\n    return re.compile(s), torch.compile\n"
+               "def bad(s):\n    return eval(s)\n")
+    assert r.violations_for({"acc"}) == []
+    assert [f.label for f in r.violations_for({"bad"})] == ["grader integrity: eval"]
+
+
 def test_own_names_and_self_attributes_are_not_flagged():
     r = report("class Softmaxer:\n    def cdist(self, x):\n        return self.cdist\n"
                "def cdist_like(x):\n    return x\n")
