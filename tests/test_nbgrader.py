@@ -84,6 +84,7 @@ def test_grade_cells_show_per_test_lines_and_points(graded_course):
     assert result and float(result[0].data["text/plain"]) == 0.0
 
 
+@pytest.mark.timeout(3600)  # every assignment through nbgrader and the sandbox: minutes on 2 cores
 def test_demo_runs_and_agrees(course):
     proc = subprocess.run([sys.executable, "-m", "dlcourse.cli", "demo"], cwd=course, capture_output=True, text=True)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
