@@ -1,7 +1,7 @@
 """House rules: ruff-clean code, notebooks committed without outputs."""
 
+import importlib.util
 import json
-import shutil
 import subprocess
 import sys
 
@@ -9,9 +9,9 @@ import pytest
 
 
 def test_ruff_clean(course):
-    if shutil.which("ruff") is None:
+    if importlib.util.find_spec("ruff") is None:
         pytest.skip("ruff is not installed (pip install -e '.[test]')")
-    proc = subprocess.run(["ruff", "check", "."], cwd=course, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=course, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:]
 
 
