@@ -27,6 +27,20 @@ class Sample:
     forbidden_call: str = ""  # a forbidden built-in this sample calls; some failure must name it
 
 
+def edit(*pairs: tuple[str, str]) -> Callable[[str], str]:
+    """A patch that edits the reference source (old -> new, each must occur), so a wrong sample
+    states only its bug and never drifts from the solution notebook."""
+
+    def apply(src: str) -> str:
+        for old, new in pairs:
+            if old not in src:
+                raise ValueError(f"sample edit: {old!r} not in the reference")
+            src = src.replace(old, new)
+        return src
+
+    return apply
+
+
 def samples_for(assignment: str) -> dict[str, Sample]:
     try:
         mod = importlib.import_module(f"autograder.samples.{assignment}")

@@ -1,37 +1,26 @@
 """Wrong submissions for a09_gpt, as edits of the reference (the GPT cell is long)."""
 
-from . import Sample
-
-
-def _sub(*pairs: tuple[str, str]):
-    def edit(src: str) -> str:
-        for old, new in pairs:
-            if old not in src:
-                raise ValueError(f"sample edit: {old!r} not in the reference")
-            src = src.replace(old, new)
-        return src
-    return edit
-
+from . import Sample, edit
 
 SAMPLES = {
     "not_causal": Sample(
         why="attention without the causal mask",
-        patches={"blocks": _sub(("is_causal=True", "is_causal=False"))},
+        patches={"blocks": edit(("is_causal=True", "is_causal=False"))},
         fails=frozenset({"test_causal"}),
     ),
     "no_positions_default_init": Sample(
         why="no position embedding; PyTorch's default init (loss at init far from ln V)",
-        patches={"gpt": _sub(("self.wte(idx) + self.wpe(pos)", "self.wte(idx)"), ("std=0.02)", "std=1.0)"))},
+        patches={"gpt": edit(("self.wte(idx) + self.wpe(pos)", "self.wte(idx)"), ("std=0.02)", "std=1.0)"))},
         fails=frozenset({"test_uses_positions", "test_loss_at_init"}),
     ),
     "torch_mha_and_sloppy_generate": Sample(
         why="nn.MultiheadAttention (forbidden); generate without cropping, temperature or its check",
         forbidden_call="torch.nn.MultiheadAttention",
         patches={
-            "gpt": _sub(("if not temperature > 0:", "if False:"),
+            "gpt": edit(("if not temperature > 0:", "if False:"),
                         ("context = idx[:, -self.config.context_length:]", "context = idx"),
                         ("logits = logits[:, -1, :].float() / temperature", "logits = logits[:, -1, :].float()")),
-            "blocks": _sub(("        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)\n",
+            "blocks": edit(("        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)\n",
                             "        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)\n"
                             "        self.mha = nn.MultiheadAttention(config.d_model, config.n_heads,"
                             " batch_first=True)\n")),
@@ -41,7 +30,7 @@ SAMPLES = {
     ),
     "unshifted_targets": Sample(
         why="train_gpt trains on targets equal to the inputs (no shift)",
-        patches={"train_gpt": _sub(("x, y = windows[:, :-1], windows[:, 1:]",
+        patches={"train_gpt": edit(("x, y = windows[:, :-1], windows[:, 1:]",
                                     "x, y = windows[:, :-1], windows[:, :-1]"))},
         fails=frozenset({"test_train_gpt_learns_corpus"}),
     ),
