@@ -13,6 +13,11 @@ Prints numbers, asserts nothing. Parts (run one or several):
       dropout 0.2): time to validation loss 1.47, tokens/s, and MFU against the device's bf16 peak.
   python bench/gpt.py attention
       student-style attention (explicit softmax, materialised T×T) vs SDPA, forward+backward.
+  python bench/gpt.py profile [--nanogpt PATH/TO/nanoGPT/model.py]
+      where a training step of the CPU configuration spends its time (torch.profiler, self time per
+      op family, ms per step), for the reference GPT and, with --nanogpt, for nanoGPT's model; then
+      the floor a step cannot go below: the same matmuls alone, and an elementwise op on data in
+      cache vs data that is not (the step's activations do not fit in L2).
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ import torch
 import torch.nn.functional as F
 
 from autograder.grade import find_course
-from dlcourse.train_gpt import add_arguments, lr_at, run
+from dlcourse.reference import load_solution
+from dlcourse.train_gpt import add_arguments, lr_at, make_optimizer, run
 
 SHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
 BF16_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12, "4090": 165e12}
@@ -165,16 +171,109 @@ def part_attention(a: argparse.Namespace) -> None:
         print(f"  T={t:5d}: explicit softmax {row[0]:8.2f} ms, SDPA {row[1]:8.2f} ms ({row[0] / row[1]:.1f}x)")
 
 
+FAMILIES = {  # aten op name -> family, for the step profile
+    "matmul": ("aten::mm", "aten::addmm", "aten::bmm"),
+    "attention": ("aten::_scaled_dot_product",),
+    "optimizer + clipping": ("aten::_fused_adam", "aten::_foreach", "aten::linalg_vector_norm", "aten::lerp",
+                             "aten::addcmul", "aten::addcdiv", "aten::sqrt", "aten::mul_", "aten::add_", "aten::div_",
+                             "aten::item", "aten::_local_scalar_dense", "aten::stack", "aten::clamp"),
+}
+
+
+def step_profile(model: torch.nn.Module, opt: torch.optim.Optimizer, steps: int = 30) -> dict[str, float]:
+    """ms per training step by op family (self CPU time of aten ops; 'rest' is norms, GELU, adds, copies).
+
+    The families are measured under the profiler, which adds its own overhead; the wall time is not."""
+    from torch.profiler import ProfilerActivity, profile
+
+    gen = torch.Generator().manual_seed(0)
+
+    def one_step() -> None:
+        idx = torch.randint(0, 65, (12, 65), generator=gen)  # (B, T+1)
+        _, loss = model(idx[:, :-1].contiguous(), idx[:, 1:].contiguous())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0, foreach=True)
+        opt.step()
+
+    for _ in range(10):
+        one_step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        one_step()
+    wall = (time.perf_counter() - t0) / steps * 1e3
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            one_step()
+    out = dict.fromkeys([*FAMILIES, "rest"], 0.0)
+    for e in prof.key_averages():
+        if not e.key.startswith("aten::"):
+            continue
+        fam = next((f for f, prefixes in FAMILIES.items() if e.key.startswith(prefixes)), "rest")
+        out[fam] += e.self_cpu_time_total / steps / 1e3
+    out["step (unprofiled wall)"] = wall
+    return out
+
+
+def part_profile(a: argparse.Namespace) -> None:
+    ref = load_solution(find_course(), "a09_gpt")
+    torch.manual_seed(0)
+    rows = {}
+    model = ref.GPT(ref.GPTConfig(vocab_size=65, context_length=64, d_model=128, n_heads=4, n_layers=4))
+    rows["reference GPT"] = step_profile(model, make_optimizer(model, 1e-3, 0.1))
+    if a.nanogpt:
+        spec = importlib.util.spec_from_file_location("nanogpt_model", a.nanogpt)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        model = mod.GPT(mod.GPTConfig(n_layer=4, n_head=4, n_embd=128, block_size=64, bias=False, vocab_size=65,
+                                      dropout=0.0))
+        rows["nanoGPT"] = step_profile(model, make_optimizer(model, 1e-3, 0.1))
+    print(f"one training step, CPU configuration, {torch.get_num_threads()} threads: ms per step")
+    for name, r in rows.items():
+        print(f"  {name:14s}: " + ", ".join(f"{k} {v:.1f}" for k, v in r.items()))
+
+    def per_call(fn, n: int = 50) -> float:
+        for _ in range(5):
+            fn()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return (time.perf_counter() - t0) / n * 1e3
+
+    rows_t = 12 * 64
+    shapes = []  # (m, k, n) of every matmul in one step: forward x @ W.T, backward dX = dY @ W, dW = dY.T @ X
+    for fan_in, fan_out in [(128, 384), (128, 128), (128, 512), (512, 128)] * 4 + [(128, 65)]:
+        shapes += [(rows_t, fan_in, fan_out), (rows_t, fan_out, fan_in), (fan_out, rows_t, fan_in)]
+    mats = [(torch.randn(m, k), torch.randn(k, n)) for m, k, n in shapes]
+    floor = per_call(lambda: [x @ w for x, w in mats], 20)
+    flops = sum(2 * m * k * n for m, k, n in shapes)
+    big = torch.randn(2048, 2048)
+    peak = 2 * 2048**3 / per_call(lambda: big @ big, 10) / 1e6
+    print(f"  the step's {len(shapes)} matmuls alone (same shapes, {flops / 1e9:.2f} GFLOP): {floor:.1f} ms "
+          f"({flops / floor / 1e6:.0f} GFLOP/s; a 2048^3 matmul runs at {peak:.0f})")
+    warm = torch.randn(rows_t, 512)
+    cold = [torch.randn(rows_t, 512) for _ in range(64)]  # 100 MB: cycling through it misses every cache
+    outs = [torch.zeros_like(c) for c in cold]  # touched: no page faults in the timing
+    it = iter(range(10**9))
+
+    def gelu_cold() -> None:
+        i = next(it) % 64
+        torch._C._nn.gelu(cold[i], out=outs[i])
+
+    print(f"  GELU on a [768, 512] activation: {per_call(lambda: F.gelu(warm), 200) * 1e3:.0f} us in cache, "
+          f"{per_call(gelu_cold, 200) * 1e3:.0f} us from memory")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("parts", nargs="+", choices=["cpu", "gpu", "attention"])
+    p.add_argument("parts", nargs="+", choices=["cpu", "gpu", "attention", "profile"])
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--nanogpt", help="path to nanoGPT's model.py for the same-machine comparison")
     p.add_argument("--target", type=float, default=1.47)
     p.add_argument("--compile", action="store_true")
     a = p.parse_args()
     for part in a.parts:
-        {"cpu": part_cpu, "gpu": part_gpu, "attention": part_attention}[part](a)
+        {"cpu": part_cpu, "gpu": part_gpu, "attention": part_attention, "profile": part_profile}[part](a)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,15 @@ def test_wrong_samples_score_strictly_between_and_fail_where_expected(course, tm
         assert any(sample.forbidden_call in m and "forbid" in m for m in messages), messages
 
 
+@pytest.mark.parametrize("assignment, name", [(a, n) for a in ASSIGNMENTS for n in samples_for(a, "CORRECT")])
+def test_correct_samples_in_other_styles_keep_full_marks(course, tmp_path, assignment, name):
+    nb = write_nb(patched_notebook(course, assignment, samples_for(assignment, "CORRECT")[name]),
+                  tmp_path / f"{name}.ipynb")
+    res = grade_notebook(course, assignment, nb)
+    assert res["score"] == res["max_score"] > 0, {t["name"]: t["message"][:300] for t in res["tests"]
+                                                  if t["status"] != "passed"}
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_each_assignment_bundles_wrong_samples_including_a_forbidden_call(assignment):
     samples = samples_for(assignment)

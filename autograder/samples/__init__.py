@@ -3,6 +3,8 @@
 A wrong submission is the reference with some answer cells replaced (`Sample.patches`), so the
 samples never drift from the solution notebooks. `Sample.fails` names tests that must fail on
 it: the project's tests check that each one does (a suite is judged by the bugs it rejects).
+A module may also list `CORRECT` samples: right answers in another style than the reference's,
+which must keep full marks (a suite must not grade the reference's style instead of the task).
 """
 
 from __future__ import annotations
@@ -41,12 +43,13 @@ def edit(*pairs: tuple[str, str]) -> Callable[[str], str]:
     return apply
 
 
-def samples_for(assignment: str) -> dict[str, Sample]:
+def samples_for(assignment: str, kind: str = "SAMPLES") -> dict[str, Sample]:
+    """The bundled wrong samples of an assignment, or with kind="CORRECT" its correct variants."""
     try:
         mod = importlib.import_module(f"autograder.samples.{assignment}")
     except ModuleNotFoundError:
         return {}
-    return mod.SAMPLES
+    return getattr(mod, kind, {})
 
 
 _MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)

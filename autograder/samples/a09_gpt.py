@@ -20,8 +20,8 @@ SAMPLES = {
             "gpt": edit(("if not temperature > 0:", "if False:"),
                         ("context = idx[:, -self.config.context_length:]", "context = idx"),
                         ("logits = logits[:, -1, :].float() / temperature", "logits = logits[:, -1, :].float()")),
-            "blocks": edit(("        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)\n",
-                            "        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)\n"
+            "blocks": edit(("        self.qkv = nn.Linear(config.d_model, 3 * config.d_model, bias=False)\n",
+                            "        self.qkv = nn.Linear(config.d_model, 3 * config.d_model, bias=False)\n"
                             "        self.mha = nn.MultiheadAttention(config.d_model, config.n_heads,"
                             " batch_first=True)\n")),
         },
@@ -33,5 +33,28 @@ SAMPLES = {
         patches={"train_gpt": edit(("x, y = windows[:, :-1], windows[:, 1:]",
                                     "x, y = windows[:, :-1], windows[:, :-1]"))},
         fails=frozenset({"test_train_gpt_learns_corpus"}),
+    ),
+}
+
+# Right answers in other styles than the reference's: they must keep full marks.
+CORRECT = {
+    "biases_everywhere": Sample(
+        why="GPT-2's biases in every Linear and LayerNorm (the reference has none)",
+        patches={"blocks": edit((", bias=False)", ")")), "gpt": edit(("nn.LayerNorm(config.d_model, bias=False)",
+                                                                     "nn.LayerNorm(config.d_model)"))},
+        fails=frozenset(),
+    ),
+    "explicit_attention": Sample(
+        why="attention written out (scores, causal mask, softmax, dropout) instead of SDPA",
+        patches={"blocks": edit((
+            "        y = F.scaled_dot_product_attention(q, k, v, is_causal=True,\n"
+            "                                           dropout_p=self.dropout if self.training else 0.0)"
+            "  # (B, H, T, D)\n",
+            "        att = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, H, T, T)\n"
+            "        causal = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()  # (T, T)\n"
+            "        att = F.dropout(att.masked_fill(~causal, float('-inf')).softmax(dim=-1), self.dropout,"
+            " self.training)\n"
+            "        y = att @ v  # (B, H, T, D)\n"))},
+        fails=frozenset(),
     ),
 }
