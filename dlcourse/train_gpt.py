@@ -19,6 +19,8 @@ from pathlib import Path
 
 import torch
 
+from autograder.grade import CourseError
+
 from .data import corpus_split, corpus_text
 from .device import best_device
 from .reference import load_solution
@@ -109,20 +111,27 @@ def run(args: argparse.Namespace, course: Path) -> dict:
     train_text, val_text = corpus_split(text)
     start_step, state = 0, None
     if args.resume:
-        state = torch.load(args.out, map_location="cpu", weights_only=True)
-        tok = ref.CharTokenizer("".join(state["chars"]))
-        config = ref.GPTConfig(**state["config"])
-        start_step = state["step"]
+        try:
+            state = torch.load(args.out, map_location="cpu", weights_only=True)
+            tok = ref.CharTokenizer("".join(state["chars"]))
+            config = ref.GPTConfig(**state["config"])
+            start_step = state["step"]
+        except Exception as exc:  # a truncated file, another program's file, an older format
+            raise CourseError(f"--resume: {args.out} is not a train-gpt checkpoint ({type(exc).__name__}: "
+                              f"{str(exc)[:200]})") from None
     else:
         tok = ref.CharTokenizer(text)
         config = ref.GPTConfig(vocab_size=tok.vocab_size, context_length=args.context, d_model=args.d_model,
                                n_heads=args.n_heads, n_layers=args.n_layers, dropout=args.dropout)
     model = ref.GPT(config).to(device)
-    if state is not None:
-        model.load_state_dict(state["model"])
     opt = make_optimizer(model, args.lr, args.weight_decay)
     if state is not None:
-        opt.load_state_dict(state["optimizer"])
+        try:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+        except (KeyError, RuntimeError, ValueError) as exc:  # e.g. saved by a model with biases
+            raise CourseError(f"--resume: {args.out} was saved by a different model "
+                              f"({str(exc).splitlines()[0][:200]}); train anew without --resume") from None
     train_model = torch.compile(model) if args.compile else model
     if ddp:
         from torch.nn.parallel import DistributedDataParallel

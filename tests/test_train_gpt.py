@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from dlcourse.reference import load_solution
 
@@ -48,6 +49,16 @@ def test_custom_data_and_clear_errors(course, tmp_path):
     assert missing.returncode == 2 and "no such file" in missing.stderr
     no_ckpt = train(course, *TINY, "--resume", "--out", str(tmp_path / "none.pt"))
     assert no_ckpt.returncode == 2 and "no checkpoint" in no_ckpt.stderr
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint" * 10)
+    bad = train(course, *TINY, "--resume", "--out", str(garbage))
+    assert bad.returncode == 2 and "is not a train-gpt checkpoint" in bad.stderr and "Traceback" not in bad.stderr
+    ckpt = tmp_path / "g.pt"  # saved above; now as if an older model with biases had written it
+    state = torch.load(ckpt, weights_only=True)
+    state["model"]["blocks.0.ln_1.bias"] = torch.zeros(32)
+    torch.save(state, ckpt)
+    other = train(course, *TINY, "--resume", "--out", str(ckpt))
+    assert other.returncode == 2 and "saved by a different model" in other.stderr and "Traceback" not in other.stderr
 
 
 @pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun not installed")
