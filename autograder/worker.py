@@ -297,7 +297,8 @@ def probe_module_state(obj):
     params, buffers = _params_and_buffers(obj)
     return {"is_module": True, "cls": type(obj).__name__, "training": bool(obj.training),
             "params": params, "buffers": buffers,
-            "param_types": {k: type(v).__name__ for k, v in params.items()}}
+            "param_types": {k: type(v).__name__ for k, v in params.items()},
+            "buffers_requiring_grad": sorted(k for k, v in buffers.items() if v.requires_grad)}
 
 
 def probe_load_state(obj, values):

@@ -52,7 +52,7 @@ def samples_for(assignment: str, kind: str = "SAMPLES") -> dict[str, Sample]:
     return getattr(mod, kind, {})
 
 
-_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
+_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", re.M)
 
 
 def reference_notebook(course: Path, assignment: str) -> nbformat.NotebookNode:

@@ -1,29 +1,15 @@
-"""Wrong submissions for a02_training (each a plausible student answer)."""
+"""Wrong submissions for a02_training (each a plausible student answer), mostly as edits of the
+reference, and right answers in other styles (CORRECT)."""
 
-from . import Sample
+from . import Sample, edit
 
 SAMPLES = {
     "partly_wrong": Sample(
         why="cross-entropy without max subtraction; gradients missing the 1/N",
         patches={
-            "cross_entropy": '''
-def cross_entropy(logits, targets):
-    p = logits.exp() / logits.exp().sum(dim=1, keepdim=True)
-    return -p[torch.arange(len(targets)), targets].log().mean()
-''',
-            "mlp_backward": '''
-def mlp_backward(x, targets, w1, b1, w2, b2):
-    a = x @ w1.T + b1
-    h = a.clamp(min=0)
-    z = h @ w2.T + b2
-    p = (z - z.max(dim=1, keepdim=True).values).exp()
-    p = p / p.sum(dim=1, keepdim=True)
-    dz = p.clone()
-    dz[torch.arange(x.shape[0]), targets] -= 1  # forgot the 1/N of the mean
-    dh = dz @ w2
-    da = dh * (a > 0).to(dh.dtype)
-    return {"w1": da.T @ x, "b1": da.sum(0), "w2": dz.T @ h, "b2": dz.sum(0)}
-''',
+            "cross_entropy": edit(("lse = (logits - m).exp().sum(dim=1).log() + m[:, 0]",
+                                   "lse = logits.exp().sum(dim=1).log()  # no max subtracted")),
+            "mlp_backward": edit(("    dz = dz / n  # (N, C)\n", "")),  # forgot the 1/N of the mean
         },
         fails=frozenset({"test_ce_stable_large_logits", "test_mlp_grads_values", "test_mlp_small_example"}),
     ),
@@ -47,54 +33,187 @@ def mlp_backward(x, targets, w1, b1, w2, b2):
         grads = torch.autograd.grad(loss, params)
     return dict(zip(["w1", "b1", "w2", "b2"], grads))
 ''',
+            "optimizers": edit(
+                ("            p.mul_(1 - self.lr * self.weight_decay)\n",
+                 "            g = p.grad + self.weight_decay * p  # Adam's L2, not decoupled\n"),
+                ('s["m"].mul_(b1).add_((1 - b1) * p.grad)', 's["m"].mul_(b1).add_((1 - b1) * g)'),
+                ("(1 - b2) * p.grad * p.grad", "(1 - b2) * g * g"),
+            ),
+        },
+        fails=frozenset({"test_ce_values", "test_mlp_grads_values", "test_adamw_weight_decay", "test_adamw_defaults"}),
+    ),
+}
+
+# Right answers in other styles than the reference's: they must keep full marks.
+CORRECT = {
+    "one_hot_einsum_torch_style_adamw": Sample(
+        why="log-softmax by hand with one-hot targets; einsum backprop with torch.where for ReLU; "
+            "SGD state keyed by parameter; AdamW written like torch's (lerp_, addcmul_, step size, denom)",
+        patches={
+            "cross_entropy": '''
+def cross_entropy(logits, targets):
+    shifted = logits - logits.amax(dim=-1, keepdim=True)  # not detached: the shift cancels in the gradient
+    log_probs = shifted - shifted.exp().sum(dim=-1, keepdim=True).log()
+    one_hot = torch.nn.functional.one_hot(targets, logits.shape[-1]).to(logits.dtype)
+    return -(one_hot * log_probs).sum() / logits.shape[0]
+''',
+            "mlp_backward": '''
+def _softmax_rows(z):
+    e = torch.exp(z - z.amax(dim=1, keepdim=True))
+    return e / e.sum(dim=1, keepdim=True)
+
+def mlp_backward(x, targets, w1, b1, w2, b2):
+    pre = torch.einsum("nd,hd->nh", x, w1) + b1
+    hid = torch.where(pre > 0, pre, torch.zeros_like(pre))
+    logits = torch.einsum("nh,ch->nc", hid, w2) + b2
+    onehot = torch.nn.functional.one_hot(targets, logits.shape[1]).to(logits.dtype)
+    g_logits = (_softmax_rows(logits) - onehot) / x.shape[0]
+    g_hid = torch.einsum("nc,ch->nh", g_logits, w2)
+    g_pre = torch.where(pre > 0, g_hid, torch.zeros_like(g_hid))
+    return {
+        "w1": torch.einsum("nh,nd->hd", g_pre, x),
+        "b1": g_pre.sum(dim=0),
+        "w2": torch.einsum("nc,nh->ch", g_logits, hid),
+        "b2": g_logits.sum(dim=0),
+    }
+''',
             "optimizers": '''
 class SGD:
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
-        self.params = list(params)
-        self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay
-        self.buffers = [None] * len(self.params)
+        self.param_list = [p for p in params]
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.momentum_buffer = {}  # parameter -> its buffer, created on its first step
 
     @torch.no_grad()
     def step(self):
-        for i, p in enumerate(self.params):
+        for p in self.param_list:
             if p.grad is None:
                 continue
-            g = p.grad + self.weight_decay * p
-            if self.momentum:
-                self.buffers[i] = g.clone() if self.buffers[i] is None else self.momentum * self.buffers[i] + g
-                g = self.buffers[i]
-            p.sub_(self.lr * g)
+            d_p = p.grad.add(p, alpha=self.weight_decay) if self.weight_decay != 0 else p.grad
+            if self.momentum != 0:
+                buf = self.momentum_buffer.get(p)
+                if buf is None:
+                    buf = self.momentum_buffer[p] = torch.clone(d_p).detach()
+                else:
+                    buf.mul_(self.momentum).add_(d_p)
+                d_p = buf
+            p.add_(d_p, alpha=-self.lr)
 
     def zero_grad(self):
-        for p in self.params:
-            p.grad = None
+        for p in self.param_list:
+            if p.grad is not None:
+                p.grad = None
 
 
 class AdamW:
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
-        self.params = list(params)
-        self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
-        self.state = [{"t": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)} for p in self.params]
+        self.param_list = [p for p in params]
+        self.lr, self.eps, self.weight_decay = lr, eps, weight_decay
+        self.beta1, self.beta2 = betas
+        self.steps = [0 for _ in self.param_list]
+        self.exp_avg = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.param_list]
+        self.exp_avg_sq = [torch.zeros_like(p, memory_format=torch.preserve_format) for p in self.param_list]
 
     @torch.no_grad()
     def step(self):
-        b1, b2 = self.betas
-        for p, s in zip(self.params, self.state):
-            if p.grad is None:
+        for i, p in enumerate(self.param_list):
+            grad = p.grad
+            if grad is None:
                 continue
-            s["t"] += 1
-            g = p.grad + self.weight_decay * p  # Adam's L2, not decoupled
-            s["m"] = b1 * s["m"] + (1 - b1) * g
-            s["v"] = b2 * s["v"] + (1 - b2) * g * g
-            m_hat = s["m"] / (1 - b1 ** s["t"])
-            v_hat = s["v"] / (1 - b2 ** s["t"])
-            p.sub_(self.lr * m_hat / (v_hat.sqrt() + self.eps))
+            self.steps[i] += 1
+            t = self.steps[i]
+            p.mul_(1 - self.lr * self.weight_decay)
+            self.exp_avg[i].lerp_(grad, 1 - self.beta1)
+            self.exp_avg_sq[i].mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
+            bias_correction1 = 1 - self.beta1 ** t
+            bias_correction2 = 1 - self.beta2 ** t
+            step_size = self.lr / bias_correction1
+            denom = (self.exp_avg_sq[i].sqrt() / math.sqrt(bias_correction2)).add_(self.eps)
+            p.addcdiv_(self.exp_avg[i], denom, value=-step_size)
 
     def zero_grad(self):
-        for p in self.params:
+        for p in self.param_list:
             p.grad = None
 ''',
         },
-        fails=frozenset({"test_ce_values", "test_mlp_grads_values", "test_adamw_weight_decay", "test_adamw_defaults"}),
+        fails=frozenset(),
+    ),
+    "masking_float64_base_class": Sample(
+        why="target logits picked by a mask; backprop in float64 cast back; a shared optimizer base class "
+            "whose zero_grad zeroes in place (torch's set_to_none=False) when asked",
+        patches={
+            "cross_entropy": edit(("correct = logits.gather(1, targets[:, None])[:, 0]  # (N,)",
+                                   "is_target = torch.arange(logits.shape[1]) == targets[:, None]  # (N, C)\n"
+                                   "    correct = torch.where(is_target, logits, 0.0).sum(dim=1)")),
+            "mlp_backward": edit(
+                ("    n = x.shape[0]\n",
+                 "    n = x.shape[0]\n"
+                 "    dtype = x.dtype\n"
+                 "    x, w1, b1, w2, b2 = (t.double() for t in (x, w1, b1, w2, b2))\n"),
+                ('return {"w1": da.T @ x, "b1": da.sum(0), "w2": dz.T @ h, "b2": dz.sum(0)}',
+                 'grads = {"w1": da.T @ x, "b1": da.sum(0), "w2": dz.T @ h, "b2": dz.sum(0)}\n'
+                 '    return {k: g.to(dtype) for k, g in grads.items()}'),
+            ),
+            "optimizers": '''
+class _Optimizer:
+    def __init__(self, params):
+        self.params = list(params)
+        self.state = {}  # index -> per-parameter state, created lazily
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.params:
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.detach_()
+                p.grad.zero_()
+
+
+class SGD(_Optimizer):
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+        super().__init__(params)
+        self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay
+
+    @torch.no_grad()
+    def step(self):
+        for i, w in enumerate(self.params):
+            if w.grad is None:
+                continue
+            grad = w.grad + self.weight_decay * w
+            if self.momentum > 0:
+                if i in self.state:
+                    self.state[i] = self.momentum * self.state[i] + grad
+                else:
+                    self.state[i] = grad.clone()
+                grad = self.state[i]
+            w -= self.lr * grad
+
+
+class AdamW(_Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
+        super().__init__(params)
+        self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
+
+    @torch.no_grad()
+    def step(self):
+        beta1, beta2 = self.betas
+        for i, w in enumerate(self.params):
+            if w.grad is None:
+                continue
+            s = self.state.setdefault(i, {"t": 0, "m": torch.zeros_like(w), "v": torch.zeros_like(w)})
+            s["t"] += 1
+            s["m"] = beta1 * s["m"] + (1 - beta1) * w.grad
+            s["v"] = beta2 * s["v"] + (1 - beta2) * w.grad ** 2
+            m_hat = s["m"] / (1 - beta1 ** s["t"])
+            v_hat = s["v"] / (1 - beta2 ** s["t"])
+            w -= self.lr * self.weight_decay * w
+            w -= self.lr * m_hat / (torch.sqrt(v_hat) + self.eps)
+''',
+        },
+        fails=frozenset(),
     ),
 }

@@ -1,100 +1,133 @@
-"""Wrong submissions for a06_attention (each a plausible student answer)."""
+"""Wrong submissions for a06_attention, as edits of the reference, and correct ones in other styles."""
 
-from . import Sample
+from . import Sample, edit
 
 SAMPLES = {
     "mask_bugs": Sample(
         why="bool mask inverted (True = blocked, torch's module convention), float mask multiplied, "
             "causal mask without the diagonal",
-        patches={
-            "scaled_dot_product_attention": '''
-def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=False):
-    L, S = query.shape[-2], key.shape[-2]
-    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])
-    if is_causal:
-        scores = scores.masked_fill(torch.ones(L, S, dtype=torch.bool).triu(), float("-inf"))
-    if attn_mask is not None:
-        if attn_mask.dtype == torch.bool:
-            scores = scores.masked_fill(attn_mask, float("-inf"))
-        else:
-            scores = scores * attn_mask
-    return torch.softmax(scores, dim=-1) @ value
-''',
-        },
+        patches={"scaled_dot_product_attention": edit(
+            (".tril()  # (L, S), top-left aligned", ".tril(-1)  # (L, S), diagonal excluded"),
+            ("scores.masked_fill(~attn_mask, float(\"-inf\"))  # True = attend",
+             "scores.masked_fill(attn_mask, float(\"-inf\"))  # True = blocked"),
+            ("scores = scores + attn_mask", "scores = scores * attn_mask"))},
         fails=frozenset({"test_sdpa_small_example", "test_sdpa_bool_mask", "test_sdpa_float_mask",
                          "test_sdpa_causal", "test_sdpa_causal_rectangular", "test_mha_masks", "test_mha_causal"}),
     ),
     "unscaled_naive_softmax": Sample(
         why="no 1/sqrt(E) scale and a softmax without max subtraction",
-        patches={
-            "scaled_dot_product_attention": '''
-def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=False):
-    scores = query @ key.transpose(-2, -1)
-    L, S = scores.shape[-2:]
-    if is_causal:
-        scores = scores.masked_fill(~torch.ones(L, S, dtype=torch.bool).tril(), float("-inf"))
-    if attn_mask is not None:
-        scores = scores.masked_fill(~attn_mask, float("-inf")) if attn_mask.dtype == torch.bool else scores + attn_mask
-    e = scores.exp()
-    return e / e.sum(dim=-1, keepdim=True) @ value
-''',
-        },
+        patches={"scaled_dot_product_attention": edit(
+            ("query @ key.transpose(-2, -1) / math.sqrt(E)", "query @ key.transpose(-2, -1)"),
+            ("weights = torch.softmax(scores, dim=-1)",
+             "weights = scores.exp() / scores.exp().sum(dim=-1, keepdim=True)"))},
         fails=frozenset({"test_sdpa_small_example", "test_sdpa_values", "test_sdpa_large_scores",
                          "test_sdpa_gradients", "test_mha_self_attention", "test_mha_small_example"}),
     ),
     "head_split_by_view": Sample(
         why="heads split with .view(B, H, L, D) (no transpose), no ValueError for indivisible embed_dim",
-        patches={
-            "multihead_attention": '''
-class MultiheadAttention(nn.Module):
-    def __init__(self, embed_dim, num_heads, bias=True):
-        super().__init__()
-        self.num_heads, self.head_dim = num_heads, embed_dim // num_heads
-        self.q_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
-        self.k_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
-        self.v_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
-        self.out_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
-
-    def forward(self, query, key, value, attn_mask=None, is_causal=False):
-        B, L, E = query.shape
-        S, H, D = key.shape[1], self.num_heads, self.head_dim
-        q = self.q_proj(query).view(B, H, L, D)
-        k = self.k_proj(key).view(B, H, S, D)
-        v = self.v_proj(value).view(B, H, S, D)
-        y = scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal)
-        return self.out_proj(y.reshape(B, L, E))
-''',
-        },
+        patches={"multihead_attention": edit(
+            ("        if embed_dim % num_heads != 0:\n            raise ValueError(f\"embed_dim ({embed_dim}) must be "
+             "divisible by num_heads ({num_heads})\")\n", ""),
+            ("reshape(B, L, H, D).transpose(1, 2)", "view(B, H, L, D)"),
+            ("reshape(B, S, H, D).transpose(1, 2)", "view(B, H, S, D)"),
+            ("y.transpose(1, 2).reshape(B, L, E)", "y.reshape(B, L, E)"))},
         fails=frozenset({"test_mha_small_example", "test_mha_self_attention", "test_mha_cross_attention",
                          "test_mha_embed_dim_not_divisible"}),
     ),
     "torch_sdpa_and_bias_ignored": Sample(
         forbidden_call="torch.nn.functional.scaled_dot_product_attention",
         why="MultiheadAttention calls F.scaled_dot_product_attention; bias=False ignored",
-        patches={
-            "multihead_attention": '''
-class MultiheadAttention(nn.Module):
-    def __init__(self, embed_dim, num_heads, bias=True):
-        super().__init__()
-        if embed_dim % num_heads != 0:
-            raise ValueError("embed_dim must be divisible by num_heads")
-        self.num_heads, self.head_dim = num_heads, embed_dim // num_heads
-        self.q_proj = nn.Linear(embed_dim, embed_dim)
-        self.k_proj = nn.Linear(embed_dim, embed_dim)
-        self.v_proj = nn.Linear(embed_dim, embed_dim)
-        self.out_proj = nn.Linear(embed_dim, embed_dim)
-
-    def forward(self, query, key, value, attn_mask=None, is_causal=False):
-        B, L, E = query.shape
-        S, H, D = key.shape[1], self.num_heads, self.head_dim
-        q = self.q_proj(query).view(B, L, H, D).transpose(1, 2)
-        k = self.k_proj(key).view(B, S, H, D).transpose(1, 2)
-        v = self.v_proj(value).view(B, S, H, D).transpose(1, 2)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal)
-        return self.out_proj(y.transpose(1, 2).reshape(B, L, E))
-''',
-        },
+        patches={"multihead_attention": edit(
+            (", bias=bias)", ")"), ("y = scaled_dot_product_attention(", "y = F.scaled_dot_product_attention("))},
         fails=frozenset({"test_mha_small_example", "test_mha_self_attention", "test_mha_parameters",
                          "test_mha_no_bias", "test_mha_gradients"}),
+    ),
+}
+
+# Right answers in other styles than the reference's: they must keep full marks.
+CORRECT = {
+    "einsum_additive_mask_manual_softmax": Sample(
+        why="einsum scores; both masks turned into one additive bias with torch.where; a hand-written stable "
+            "softmax (max subtracted); MHA projections made in a loop, heads split with unflatten/permute",
+        patches={
+            "scaled_dot_product_attention": '''
+def _stable_softmax(s, dim=-1):
+    e = torch.exp(s - s.amax(dim=dim, keepdim=True))
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=False):
+    L, S = query.size(-2), key.size(-2)
+    scores = torch.einsum("...le,...se->...ls", query, key) * query.size(-1) ** -0.5
+    bias = torch.zeros(L, S, dtype=scores.dtype, device=scores.device)
+    if is_causal:
+        future = torch.arange(S, device=scores.device)[None, :] > torch.arange(L, device=scores.device)[:, None]
+        bias = bias.masked_fill(future, -math.inf)
+    if attn_mask is not None:
+        if attn_mask.dtype == torch.bool:
+            attn_mask = torch.where(attn_mask, 0.0, -math.inf).to(scores.dtype)
+        bias = bias + attn_mask
+    return torch.einsum("...ls,...sv->...lv", _stable_softmax(scores + bias), value)
+''',
+            "multihead_attention": edit(
+                ("        self.q_proj = nn.Linear(embed_dim, embed_dim, bias=bias)\n"
+                 "        self.k_proj = nn.Linear(embed_dim, embed_dim, bias=bias)\n"
+                 "        self.v_proj = nn.Linear(embed_dim, embed_dim, bias=bias)\n"
+                 "        self.out_proj = nn.Linear(embed_dim, embed_dim, bias=bias)\n",
+                 "        for name in (\"q_proj\", \"k_proj\", \"v_proj\", \"out_proj\"):\n"
+                 "            setattr(self, name, nn.Linear(embed_dim, embed_dim, bias=bias))\n"),
+                ("reshape(B, L, H, D).transpose(1, 2)", "unflatten(-1, (H, D)).permute(0, 2, 1, 3)"),
+                ("reshape(B, S, H, D).transpose(1, 2)", "unflatten(-1, (H, D)).permute(0, 2, 1, 3)"),
+                ("y.transpose(1, 2).reshape(B, L, E)", "y.permute(0, 2, 1, 3).flatten(2)")),
+        },
+        fails=frozenset(),
+    ),
+    "float64_scores_head_loop": Sample(
+        why="scores and weights computed in float64 and cast back; MHA attends head by head in a Python "
+            "loop over column slices (the mask expanded to [B, H, L, S]) and concatenates",
+        patches={
+            "scaled_dot_product_attention": edit(
+                ("scores = query @ key.transpose(-2, -1) / math.sqrt(E)",
+                 "scores = query.double() @ key.double().transpose(-2, -1) / math.sqrt(E)"),
+                ("return weights @ value", "return (weights @ value.double()).to(value.dtype)")),
+            "multihead_attention": edit((
+                "        q = self.q_proj(query).reshape(B, L, H, D).transpose(1, 2)  # (B, H, L, D)\n"
+                "        k = self.k_proj(key).reshape(B, S, H, D).transpose(1, 2)  # (B, H, S, D)\n"
+                "        v = self.v_proj(value).reshape(B, S, H, D).transpose(1, 2)  # (B, H, S, D)\n"
+                "        y = scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal)"
+                "  # (B, H, L, D)\n"
+                "        y = y.transpose(1, 2).reshape(B, L, E)  # (B, L, H, D) -> (B, L, E): heads side by side\n",
+                "        q, k, v = self.q_proj(query), self.k_proj(key), self.v_proj(value)\n"
+                "        mask = None if attn_mask is None else attn_mask.expand(B, H, L, S)\n"
+                "        outs = []\n"
+                "        for h in range(H):\n"
+                "            cols = slice(h * D, (h + 1) * D)\n"
+                "            outs.append(scaled_dot_product_attention(q[..., cols], k[..., cols], v[..., cols],\n"
+                "                                                     attn_mask=None if mask is None else mask[:, h],\n"
+                "                                                     is_causal=is_causal))\n"
+                "        y = torch.cat(outs, dim=-1)  # (B, L, E)\n")),
+        },
+        fails=frozenset(),
+    ),
+    "scaled_query_where_mask": Sample(
+        why="query scaled before the product, bool masks applied with torch.where, a causal mask from "
+            "torch.tril(torch.ones(L, S)).bool(); MHA heads split with view/permute and merged with contiguous().view",
+        patches={
+            "scaled_dot_product_attention": edit(
+                ("scores = query @ key.transpose(-2, -1) / math.sqrt(E)",
+                 "scores = (query / math.sqrt(E)) @ key.transpose(-2, -1)"),
+                ("torch.ones(L, S, dtype=torch.bool, device=query.device).tril()",
+                 "torch.tril(torch.ones(L, S, device=query.device)).bool()"),
+                ("scores.masked_fill(~allowed, float(\"-inf\"))",
+                 "torch.where(allowed, scores, float(\"-inf\"))"),
+                ("scores.masked_fill(~attn_mask, float(\"-inf\"))",
+                 "torch.where(attn_mask, scores, float(\"-inf\"))")),
+            "multihead_attention": edit(
+                ("if embed_dim % num_heads != 0:", "if embed_dim // num_heads * num_heads != embed_dim:"),
+                ("reshape(B, L, H, D).transpose(1, 2)", "view(B, -1, H, D).permute(0, 2, 1, 3)"),
+                ("reshape(B, S, H, D).transpose(1, 2)", "view(B, -1, H, D).permute(0, 2, 1, 3)"),
+                ("y.transpose(1, 2).reshape(B, L, E)", "y.permute(0, 2, 1, 3).contiguous().view(B, L, E)")),
+        },
+        fails=frozenset(),
     ),
 }

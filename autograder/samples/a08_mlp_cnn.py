@@ -1,6 +1,7 @@
-"""Wrong submissions for a08_mlp_cnn (each a plausible student answer)."""
+"""Wrong submissions for a08_mlp_cnn (each a plausible student answer, an edit of the reference where the bug
+is local), and correct ones in other styles."""
 
-from . import Sample
+from . import Sample, edit
 
 SAMPLES = {
     "accuracy_percent_in_train_mode": Sample(
@@ -19,44 +20,23 @@ def accuracy(model, loader):
                          "test_accuracy_partial_batches"}),
     ),
     "zero_grad_once_per_epoch": Sample(
-        why="no model.train(); gradients cleared once per epoch, so they accumulate over its batches",
-        patches={
-            "train_classifier": '''
-def train_classifier(model, train_loader, epochs, lr):
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(epochs):
-        optimizer.zero_grad()
-        batch_losses = []
-        for x, y in train_loader:
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            optimizer.step()
-            batch_losses.append(loss.item())
-        losses.append(sum(batch_losses) / len(batch_losses))
-    return losses
-''',
-        },
-        fails=frozenset({"test_train_classifier_train_mode", "test_train_classifier_zero_grad"}),
+        why="no model.train(); gradients cleared once per epoch, so they accumulate over its batches; the "
+            "epoch's loss is the mean of its batch means",
+        patches={"train_classifier": edit(
+            ("        model.train()  # dropout on, BatchNorm uses (and updates) batch statistics\n",
+             "        optimizer.zero_grad()  # once per epoch\n"),
+            ("            optimizer.zero_grad()  # .grad accumulates: clear the previous batch's gradient\n", ""),
+            ("total += loss.item() * len(y)", "total += loss.item()"), ("count += len(y)", "count += 1"))},
+        fails=frozenset({"test_train_classifier_train_mode", "test_train_classifier_zero_grad",
+                         "test_train_classifier_loss_values"}),
     ),
     "per_batch_losses_fixed_lr": Sample(
         why="returns one loss per batch, and trains with a hard-coded learning rate",
-        patches={
-            "train_classifier": '''
-def train_classifier(model, train_loader, epochs, lr):
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    losses = []
-    for _ in range(epochs):
-        model.train()
-        for x, y in train_loader:
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-    return losses
-''',
-        },
+        patches={"train_classifier": edit(
+            ("AdamW(model.parameters(), lr=lr)", "AdamW(model.parameters(), lr=1e-3)"),
+            ("total += loss.item() * len(y)  # undo the batch mean: the last batch may be smaller",
+             "losses.append(loss.item())  # one loss per batch"),
+            ("        losses.append(total / count)\n", ""))},
         fails=frozenset({"test_train_classifier_trains_spy", "test_train_classifier_zero_grad",
                          "test_train_classifier_loss_values"}),
     ),
@@ -73,46 +53,15 @@ class ConvNet(nn.Module):
     def forward(self, x):
         return self.fc(F.relu(self.conv(x)).mean(dim=(2, 3)))
 ''',
-            "resnet": '''
-class BasicBlock(nn.Module):
-    def __init__(self, width):
-        super().__init__()
-        self.conv1 = nn.Conv2d(width, width, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-
-    def forward(self, x):
-        return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))  # no skip connection
-
-
-class ResNet(nn.Module):
-    def __init__(self, num_classes=10, width=32, blocks=2):
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(1, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU())
-        self.blocks = nn.Sequential(*[BasicBlock(width) for _ in range(blocks)])
-        self.head = nn.Linear(width, num_classes)
-
-    def forward(self, x):
-        return self.head(self.blocks(self.stem(x)).mean(dim=(2, 3)))
-''',
+            "resnet": edit(("F.relu(x + self.bn2(self.conv2(h)))", "F.relu(self.bn2(self.conv2(h)))")),
         },
         fails=frozenset({"test_convnet_reaches_97", "test_resnet_skip_connections"}),
     ),
     "mlp_ignores_depth": Sample(
         why="always one hidden layer whatever depth, and a ReLU after the output layer",
-        patches={
-            "mlp": '''
-class MLP(nn.Module):
-    def __init__(self, in_features, hidden_features, out_features, depth):
-        super().__init__()
-        self.fc1 = nn.Linear(in_features, hidden_features)
-        self.fc2 = nn.Linear(hidden_features, out_features)
-
-    def forward(self, x):
-        return F.relu(self.fc2(F.relu(self.fc1(x.flatten(1)))))
-''',
-        },
+        patches={"mlp": edit(("for _ in range(depth):", "for _ in range(1):"),
+                             ("layers.append(nn.Linear(width, out_features))",
+                              "layers += [nn.Linear(width, out_features), nn.ReLU()]"))},
         fails=frozenset({"test_mlp_small_example", "test_mlp_parameter_count", "test_mlp_nonlinear_logits"}),
     ),
     "layers_from_strings": Sample(
@@ -137,5 +86,118 @@ class ConvNet(nn.Module):
 ''',
         },
         fails=frozenset({"test_convnet_shapes", "test_convnet_structure", "test_convnet_reaches_97"}),
+    ),
+}
+
+# Right answers in other styles than the reference's: they must keep full marks.
+CORRECT = {
+    "modulelist_mlp_functional_convnet": Sample(
+        why="MLP as a ModuleList of hidden layers looped over with F.relu (reshape instead of Flatten); a "
+            "ConvNet with named layers, functional pooling and dropout (F.dropout with self.training)",
+        patches={
+            "mlp": '''
+class MLP(nn.Module):
+    def __init__(self, in_features, hidden_features, out_features, depth):
+        super().__init__()
+        sizes = [in_features] + [hidden_features] * depth
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.out = nn.Linear(sizes[-1], out_features)
+
+    def forward(self, x):
+        h = x.reshape(x.shape[0], -1)
+        for layer in self.hidden:
+            h = F.relu(layer(h))
+        return self.out(h)
+''',
+            "convnet": '''
+class ConvNet(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16)
+        self.conv2, self.bn2 = nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32)
+        self.fc1 = nn.Linear(32 * 2 * 2, 64)
+        self.fc2 = nn.Linear(64, num_classes)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)  # (N, 16, 4, 4)
+        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)  # (N, 32, 2, 2)
+        x = F.relu(self.fc1(torch.flatten(x, 1)))
+        return self.fc2(F.dropout(x, p=0.2, training=self.training))
+''',
+        },
+        fails=frozenset(),
+    ),
+    "sequential_residual_inference_accuracy": Sample(
+        why="ResNet blocks hold their branch in one nn.Sequential (biased convs, in-place ReLU), a ModuleList "
+            "of blocks looped in forward, nn.AdaptiveAvgPool2d; accuracy under torch.inference_mode with "
+            "model.train(False), predictions concatenated and averaged",
+        patches={
+            "resnet": '''
+class BasicBlock(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.branch = nn.Sequential(
+            nn.Conv2d(width, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 3, padding=1), nn.BatchNorm2d(width))
+
+    def forward(self, x):
+        return torch.relu(self.branch(x) + x)
+
+
+class ResNet(nn.Module):
+    def __init__(self, num_classes=10, width=32, blocks=2):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(inplace=True))
+        self.blocks = nn.ModuleList([BasicBlock(width) for _ in range(blocks)])
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(width, num_classes)
+
+    def forward(self, x):
+        x = self.stem(x)
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.pool(x).flatten(1))
+''',
+            "accuracy": '''
+def accuracy(model, loader):
+    model.train(False)
+    device = next(model.parameters()).device
+    preds, labels = [], []
+    with torch.inference_mode():
+        for x, y in loader:
+            preds.append(model(x.to(device)).argmax(dim=-1).cpu())
+            labels.append(y)
+    return (torch.cat(preds) == torch.cat(labels)).float().mean().item()
+''',
+        },
+        fails=frozenset(),
+    ),
+    "zero_grad_after_step_loss_module": Sample(
+        why="nn.CrossEntropyLoss module, gradients cleared after each step (and once before training), "
+            "the epoch's loss summed in a tensor and averaged at the end",
+        patches={
+            "train_classifier": '''
+def train_classifier(model, train_loader, epochs, lr):
+    device = next(model.parameters()).device
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    criterion = nn.CrossEntropyLoss()
+    optimizer.zero_grad()
+    history = []
+    for epoch in range(epochs):
+        model.train(True)
+        running, seen = torch.zeros(()), 0
+        for inputs, targets in train_loader:
+            inputs, targets = inputs.to(device), targets.to(device)
+            loss = criterion(model(inputs), targets)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            running += loss.detach().cpu() * targets.shape[0]
+            seen += targets.shape[0]
+        history.append((running / seen).item())
+    return history
+''',
+        },
+        fails=frozenset(),
     ),
 }

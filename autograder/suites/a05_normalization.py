@@ -12,6 +12,7 @@ BatchNorm2d
 - affine weight/bias ignored or swapped                                    -> test_bn_train_forward, test_bn_eval_mode
 - running stats drift over several steps, or train() after eval() broken   -> test_bn_several_steps
 - wrong input or parameter gradients (e.g. statistics detached)            -> test_bn_gradients
+- running stats updated under autograd (the buffers keep every step's graph) -> test_bn_gradients
 - parameters/buffers missing, wrong names, shapes or init; not buffers     -> test_bn_init
 - float64 lost (float32 constants/buffers that .double() does not move)    -> test_bn_float64
 - calls F.batch_norm / nn.BatchNorm2d (any alias)                          -> trap
@@ -292,6 +293,10 @@ def test_bn_gradients(student):
         assert_close(got["grads"]["arg0"], gx, f"{what}: gradient w.r.t. the input", atol=1e-4)
         for name in ("weight", "bias"):
             assert_close(param_grad(got, name, what), gp[name], f"{what}: gradient w.r.t. {name}", atol=1e-4)
+        tracked = module_state(m, what).get("buffers_requiring_grad", [])
+        assert not tracked, (f"{what}: after a forward pass on an input that requires grad, the buffers {tracked} "
+                             "require grad: update the running statistics under torch.no_grad() (or from "
+                             "detached statistics), or every step's graph stays attached to them")
 
 
 @points(1, cell="test_batchnorm2d")

@@ -33,6 +33,7 @@ train_classifier
 - no zero_grad (or once per epoch): gradients accumulate                   -> test_train_classifier_zero_grad
 - ignores the lr argument (hard-coded learning rate)                       -> test_train_classifier_zero_grad
 - returns per-batch losses, or epoch sums instead of per-example means    -> test_train_classifier_loss_values
+- mean of the batch means (the smaller last batch weighs like a full one) -> test_train_classifier_loss_values
 accuracy
 - percentage instead of a fraction                                         -> test_accuracy_small_example
 - model left in train mode (dropout active) or gradient recorded           -> test_accuracy_eval_mode_no_grad
@@ -432,19 +433,21 @@ def test_train_classifier_zero_grad(student):
 
 @points(1, cell="test_train_classifier")
 def test_train_classifier_loss_values(student):
-    """each returned loss is the mean cross-entropy over the epoch's examples (a float per epoch)"""
+    """each returned loss is the mean cross-entropy over the epoch's examples (a float per epoch), the
+    smaller last batch weighted by its size"""
     o = "train_classifier"
     d = digits()
-    x, y = d.x_train[40:72].repeat(3, 1, 1, 1), d.y_train[40:72].repeat(3)
+    x, y = d.x_train[40:112], d.y_train[40:112]  # 72 examples: batches of 32, 32 and 8
     s = spy(student, o, seed=2)
     p = s.probe("module_state")["params"]
     value = student.train_classifier(s, loader(student, x, y, 32, o, shuffle=False), 2, 1e-9)
     losses = losses_of(value, 2)
-    want = float(F.cross_entropy(spy_forward(p, x[:32]), y[:32]))
+    want = float(F.cross_entropy(spy_forward(p, x), y))
     for i, v in enumerate(losses):
         assert abs(v - want) < 1e-4 * max(1.0, want), (
-            f"epoch {i + 1}: returned loss {v:.5f}, but the mean cross-entropy over that epoch's examples is "
-            f"{want:.5f} (three identical batches, weights frozen by lr=1e-9)")
+            f"epoch {i + 1}: returned loss {v:.5f}, but the mean cross-entropy over that epoch's 72 examples is "
+            f"{want:.5f} (batches of 32, 32 and 8, weights frozen by lr=1e-9): multiply each batch's mean loss "
+            "by its size, sum, and divide by the number of examples")
 
 
 # ----------------------------------------------------------------------------- accuracy
