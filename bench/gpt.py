@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
+import os
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,11 +33,11 @@ from types import SimpleNamespace
 import torch
 import torch.nn.functional as F
 
-from autograder.grade import find_course
 from dlcourse.reference import load_solution
 from dlcourse.train_gpt import add_arguments, lr_at, make_optimizer, run
 
-SHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
+COURSE = Path(__file__).resolve().parents[1]
+SHAKESPEARE = Path(os.environ.get("TINYSHAKESPEARE", COURSE.parent / "shared" / "data" / "tinyshakespeare.txt"))
 BF16_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12, "4090": 165e12}
 
 
@@ -52,7 +53,7 @@ def ours(steps: int, extra: list[str]) -> dict:
             "--out", "/tmp/bench-gpt/ckpt.pt", *extra]
     if data is not None:
         argv += ["--data", str(data)]
-    return run(p.parse_args(argv), find_course())
+    return run(p.parse_args(argv), COURSE)
 
 
 def nanogpt_loop(model_py: Path, steps: int) -> dict:
@@ -216,7 +217,7 @@ def step_profile(model: torch.nn.Module, opt: torch.optim.Optimizer, steps: int 
 
 
 def part_profile(a: argparse.Namespace) -> None:
-    ref = load_solution(find_course(), "a09_gpt")
+    ref = load_solution(COURSE, "a09_gpt")
     torch.manual_seed(0)
     rows = {}
     model = ref.GPT(ref.GPTConfig(vocab_size=65, context_length=64, d_model=128, n_heads=4, n_layers=4))

@@ -7,14 +7,14 @@ second GPT that could drift from the one students are graded against.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import types
 from pathlib import Path
 
-import nbformat
-
-_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
+# A notebook is JSON: read it without nbformat, so training needs only torch (a GPU image may lack Jupyter).
+_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", re.M)
 
 
 def solution_source(course: Path, assignment: str) -> str:
@@ -22,12 +22,13 @@ def solution_source(course: Path, assignment: str) -> str:
     path = course / "solutions" / assignment / f"{assignment}.ipynb"
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: `dlcourse train-gpt` needs the course checkout")
-    nb = nbformat.read(str(path), as_version=4)
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     parts = []
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and (meta.get("solution") or (meta.get("locked") and not meta.get("grade"))):
-            parts.append(_MARKERS.sub("", cell.source))
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell["cell_type"] == "code" and (meta.get("solution") or (meta.get("locked") and not meta.get("grade"))):
+            source = cell["source"]
+            parts.append(_MARKERS.sub("", source if isinstance(source, str) else "".join(source)))
     return "\n\n".join(parts) + "\n"
 
 

@@ -19,8 +19,6 @@ from pathlib import Path
 
 import torch
 
-from autograder.grade import CourseError
-
 from .data import corpus_split, corpus_text
 from .device import best_device
 from .reference import load_solution
@@ -117,6 +115,8 @@ def run(args: argparse.Namespace, course: Path) -> dict:
             config = ref.GPTConfig(**state["config"])
             start_step = state["step"]
         except Exception as exc:  # a truncated file, another program's file, an older format
+            from autograder.grade import CourseError  # here: training itself needs only torch
+
             raise CourseError(f"--resume: {args.out} is not a train-gpt checkpoint ({type(exc).__name__}: "
                               f"{str(exc)[:200]})") from None
     else:
@@ -130,6 +130,8 @@ def run(args: argparse.Namespace, course: Path) -> dict:
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
         except (KeyError, RuntimeError, ValueError) as exc:  # e.g. saved by a model with biases
+            from autograder.grade import CourseError
+
             raise CourseError(f"--resume: {args.out} was saved by a different model "
                               f"({str(exc).splitlines()[0][:200]}); train anew without --resume") from None
     train_model = torch.compile(model) if args.compile else model
@@ -217,3 +219,9 @@ def run(args: argparse.Namespace, course: Path) -> dict:
 
         dist.destroy_process_group()
     return result
+
+
+if __name__ == "__main__":  # `python -m dlcourse.train_gpt`: the same as `dlcourse train-gpt`, with only torch
+    _parser = argparse.ArgumentParser(prog="python -m dlcourse.train_gpt", description=__doc__)
+    add_arguments(_parser)
+    run(_parser.parse_args(), Path(__file__).resolve().parents[1])

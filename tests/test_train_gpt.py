@@ -28,6 +28,21 @@ def test_the_model_is_the_solution_notebooks(course):
     assert {"GPT", "GPTConfig", "CharTokenizer", "train_gpt"} <= set(vars(ref))
 
 
+def test_module_entry_point_needs_no_jupyter(course, tmp_path):
+    """`python -m dlcourse.train_gpt` runs where nbformat/nbgrader are missing (a bare GPU image)."""
+    block = ("import sys, runpy\n"
+             "class Block:\n"
+             "    def find_spec(self, name, path=None, target=None):\n"
+             "        if name.split('.')[0] in ('nbformat', 'nbgrader'):\n"
+             "            raise ImportError('blocked ' + name)\n"
+             "sys.meta_path.insert(0, Block())\n"
+             "runpy.run_module('dlcourse.train_gpt', run_name='__main__')\n")
+    proc = subprocess.run([sys.executable, "-c", block, *TINY, "--sample", "20", "--out", str(tmp_path / "g.pt")],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "tokens/s over 6 steps" in proc.stdout and "--- sample ---" in proc.stdout
+
+
 def test_train_sample_checkpoint_resume(course, tmp_path):
     ckpt = tmp_path / "gpt.pt"
     first = train(course, *TINY, "--sample", "40", "--out", str(ckpt))
