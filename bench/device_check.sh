@@ -4,9 +4,9 @@
 #   device run, command: bash bench/device_check.sh, timeout_s: 560
 # Prints, and copies to $OUT/log: the GPU, the a09 reference on CUDA (bf16 autocast) for a few
 # steps, the attention kernels, and nanoGPT's 6x384 Shakespeare run (5000 steps: time to val 1.47,
-# tokens/s, MFU). ../shared does not travel; before the call, here (the copy is ignored, never
-# committed):  mkdir -p .devdata && cp ../shared/data/tinyshakespeare.txt .devdata/ &&
-#              echo /.devdata/ >> .git/info/exclude      and pass carry: [".devdata"].
+# tokens/s, MFU). ../shared does not travel; before the call, here (.devdata/ is git-ignored, never
+# committed):  mkdir -p .devdata && cp ../shared/data/tinyshakespeare.txt .devdata/
+#              and pass carry: [".devdata"].
 set -uo pipefail
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 OUT="${OUT:-/tmp/device-out}"; mkdir -p "$OUT"
