@@ -66,7 +66,9 @@ _AUTOGRAD_SCOPE = ("mlp_backward",)
 A02 = Assignment(
     "a02_training", "Losses, backpropagation by hand, and optimizers", "3",
     forbidden=(
-        Forbid("torch.nn.functional.cross_entropy", aten=("nll_loss_forward", "nll_loss", "cross_entropy_loss")),
+        # attribute-only static pattern: a student's own `cross_entropy(...)` (the answer above) is not F's
+        Forbid("torch.nn.functional.cross_entropy", aten=("nll_loss_forward", "nll_loss", "cross_entropy_loss"),
+               static=(".cross_entropy",)),
         Forbid("torch.nn.functional.log_softmax", aten=("_log_softmax", "log_softmax")),
         Forbid("torch.Tensor.log_softmax", aten=("_log_softmax",)),
         Forbid("torch.log_softmax", aten=("_log_softmax",)),

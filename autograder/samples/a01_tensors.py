@@ -34,10 +34,82 @@ def gaussian_features(x, centers, sigma):
         fails=frozenset({"test_pairwise_values", "test_pairwise_vectorised", "test_gaussian_values",
                          "test_ridge_regularised", "test_ridge_shrinks"}),
     ),
+    "hidden_loops_and_float32": Sample(
+        why="the row loop hidden in map(lambda); Gaussians computed in float32 and cast back to float64; "
+            "a tiny default weight_decay 'for stability'",
+        patches={
+            "pairwise_sq_dists": edit((
+                "    diff = x[:, None, :] - y[None, :, :]  # (N, M, D)\n"
+                "    return (diff * diff).sum(dim=-1)  # (N, M)",
+                "    return torch.stack(list(map(lambda row: ((row - y) ** 2).sum(dim=-1), x)))")),
+            "gaussian_features": edit(("diff = x[:, None] - centers[None, :]",
+                                       "diff = x.float()[:, None] - centers.float()[None, :]"),
+                                      ("return torch.exp(-(diff**2) / (2 * sigma**2))",
+                                       "return torch.exp(-(diff**2) / (2 * sigma**2)).to(x.dtype)")),
+            "fit_ridge": edit(("weight_decay: float = 0.0", "weight_decay: float = 1e-6")),
+        },
+        fails=frozenset({"test_pairwise_vectorised", "test_gaussian_dtype", "test_ridge_exact"}),
+    ),
+    "lambda_comprehension_in_float32": Sample(
+        why="a top-level lambda whose list comprehension loops over rows, in float32 cast back to the input dtype",
+        patches={
+            "pairwise_sq_dists": "pairwise_sq_dists = lambda x, y: torch.stack(\n"
+                                 "    [((row.float() - y.float()) ** 2).sum(-1) for row in x]).to(x.dtype)\n",
+        },
+        fails=frozenset({"test_pairwise_vectorised", "test_pairwise_dtype_float64"}),
+    ),
+    "caches_by_shape": Sample(
+        why="hostile: each function remembers its first answer per input shape and returns it again",
+        patches={
+            "pairwise_sq_dists": edit((
+                "    diff = x[:, None, :] - y[None, :, :]  # (N, M, D)\n"
+                "    return (diff * diff).sum(dim=-1)  # (N, M)",
+                "    key = (tuple(x.shape), tuple(y.shape), x.dtype)\n"
+                "    if key not in _CACHE:\n"
+                "        diff = x[:, None, :] - y[None, :, :]\n"
+                "        _CACHE[key] = (diff * diff).sum(dim=-1)\n"
+                "    return _CACHE[key]"), ("def pairwise_sq_dists", "_CACHE = {}\n\ndef pairwise_sq_dists")),
+            "patchify": edit(("    p = patch_size\n",
+                              "    p = patch_size\n"
+                              "    if (images.shape, p) in _SEEN:\n"
+                              "        return _SEEN[images.shape, p]\n"),
+                             ("    return x.reshape(b, (h // p) * (w // p), c * p * p)",
+                              "    _SEEN[images.shape, p] = x.reshape(b, (h // p) * (w // p), c * p * p)\n"
+                              "    return _SEEN[images.shape, p]"),
+                             ("def patchify", "_SEEN = {}\n\ndef patchify")),
+            "gaussian_features": edit(("    diff = x[:, None] - centers[None, :]  # (N, K)\n",
+                                       "    if (x.shape, centers.shape, sigma) in _MEMO:\n"
+                                       "        return _MEMO[x.shape, centers.shape, sigma]\n"
+                                       "    diff = x[:, None] - centers[None, :]  # (N, K)\n"),
+                                      ("    return torch.exp(-(diff**2) / (2 * sigma**2))",
+                                       "    key = (x.shape, centers.shape, sigma)\n"
+                                       "    _MEMO[key] = torch.exp(-(diff**2) / (2 * sigma**2))\n"
+                                       "    return _MEMO[key]"),
+                                      ("def gaussian_features", "_MEMO = {}\n\ndef gaussian_features")),
+            "fit_ridge": edit(("    k = features.shape[1]\n",
+                               "    k = features.shape[1]\n"
+                               "    if (features.shape, weight_decay) in _FITS:\n"
+                               "        return _FITS[features.shape, weight_decay]\n"),
+                              ("    return torch.linalg.solve(gram, features.T @ y)  # (K,)",
+                               "    _FITS[features.shape, weight_decay] = torch.linalg.solve(gram, features.T @ y)\n"
+                               "    return _FITS[features.shape, weight_decay]"),
+                              ("def fit_ridge", "_FITS = {}\n\ndef fit_ridge")),
+        },
+        fails=frozenset({"test_pairwise_values", "test_patchify_order", "test_gaussian_values",
+                         "test_ridge_regularised"}),
+    ),
 }
 
 # Right answers in other styles than the reference's: they must keep full marks.
 CORRECT = {
+    "lambda_and_einops_reduce": Sample(
+        why="a top-level lambda (no loop in it) and einops.reduce, which is vectorised, not functools.reduce",
+        patches={
+            "pairwise_sq_dists": "pairwise_sq_dists = lambda x, y: einops.reduce(\n"
+                                 "    (x[:, None, :] - y[None, :, :]) ** 2, 'n m d -> n m', 'sum')\n",
+        },
+        fails=frozenset(),
+    ),
     "expanded_square_einops_lstsq": Sample(
         why="‖x‖² + ‖y‖² − 2x·y by a matrix product; einops.rearrange; ridge as least squares on [F; √λ I]",
         patches={

@@ -42,10 +42,75 @@ def mlp_backward(x, targets, w1, b1, w2, b2):
         },
         fails=frozenset({"test_ce_values", "test_mlp_grads_values", "test_adamw_weight_decay", "test_adamw_defaults"}),
     ),
+    "global_max_float32_zero_grad": Sample(
+        why="cross-entropy shifted by the global max (a low row underflows to -inf); backprop in float32 cast "
+            "back; zero_grad by p.grad.zero_() (crashes when a grad is None); AdamW moments in float32 "
+            "(torch.zeros(p.shape)) and a default eps of 1e-6",
+        patches={
+            "cross_entropy": edit(("m = logits.max(dim=1, keepdim=True).values.detach()  # (N, 1)",
+                                   "m = logits.max().detach().expand(logits.shape[0], 1)  # one max for all rows")),
+            "mlp_backward": edit(
+                ("    n = x.shape[0]\n",
+                 "    n = x.shape[0]\n"
+                 "    dtype = x.dtype\n"
+                 "    x, w1, b1, w2, b2 = (t.float() for t in (x, w1, b1, w2, b2))\n"),
+                ('return {"w1": da.T @ x, "b1": da.sum(0), "w2": dz.T @ h, "b2": dz.sum(0)}',
+                 'grads = {"w1": da.T @ x, "b1": da.sum(0), "w2": dz.T @ h, "b2": dz.sum(0)}\n'
+                 '    return {k: g.to(dtype) for k, g in grads.items()}'),
+            ),
+            "optimizers": edit(
+                ("            p.grad = None", "            p.grad.zero_()"),
+                ('"m": torch.zeros_like(p), "v": torch.zeros_like(p)',
+                 '"m": torch.zeros(p.shape), "v": torch.zeros(p.shape)'),
+                ("eps: float = 1e-8,", "eps: float = 1e-6,"),
+            ),
+        },
+        fails=frozenset({"test_ce_stable_large_logits", "test_mlp_grads_float64", "test_zero_grad",
+                         "test_adamw_trajectory", "test_adamw_defaults"}),
+    ),
+    "jacfwd_and_shape_cache": Sample(
+        forbidden_call="torch.func.jacfwd",
+        why="hostile: gradients by forward-mode autograd (torch.func.jacfwd, which the runtime trap does not "
+            "see); the loss remembered per input shape; SGD's momentum buffer in float32",
+        patches={
+            "cross_entropy": edit(
+                ("    m = logits.max(dim=1",
+                 "    if (logits.shape, logits.dtype) in _LOSSES:\n"
+                 "        return _LOSSES[logits.shape, logits.dtype]\n"
+                 "    m = logits.max(dim=1"),
+                ("    return (lse - correct).mean()",
+                 "    _LOSSES[logits.shape, logits.dtype] = (lse - correct).mean()\n"
+                 "    return _LOSSES[logits.shape, logits.dtype]"),
+                ("def cross_entropy", "_LOSSES = {}\n\n\ndef cross_entropy"),
+            ),
+            "mlp_backward": '''
+def mlp_backward(x, targets, w1, b1, w2, b2):
+    def loss(w1, b1, w2, b2):
+        z = torch.relu(x @ w1.T + b1) @ w2.T + b2
+        m = z.max(dim=1, keepdim=True).values
+        return ((z - m).exp().sum(1).log() + m[:, 0] - z[torch.arange(len(z)), targets]).mean()
+    grads = torch.func.jacfwd(loss, argnums=(0, 1, 2, 3))(w1, b1, w2, b2)
+    return dict(zip(["w1", "b1", "w2", "b2"], grads))
+''',
+            "optimizers": edit(("self.buffers[i] = g.clone()",
+                                "self.buffers[i] = torch.zeros(p.shape)  # float32, whatever p is\n"
+                                "                    self.buffers[i].add_(g)")),
+        },
+        fails=frozenset({"test_ce_values", "test_mlp_small_example", "test_mlp_grads_values", "test_mlp_grads_shapes",
+                         "test_mlp_grads_float64", "test_mlp_big_logits", "test_sgd_momentum"}),
+    ),
 }
 
 # Right answers in other styles than the reference's: they must keep full marks.
 CORRECT = {
+    "backward_checks_own_loss": Sample(
+        why="mlp_backward also computes the loss with the student's own cross_entropy (not F.cross_entropy)",
+        patches={"mlp_backward": edit(("    z = h @ w2.T + b2  # (N, C)\n",
+                                       "    z = h @ w2.T + b2  # (N, C)\n"
+                                       "    loss = cross_entropy(z, targets)  # for debugging: should fall\n"
+                                       "    assert torch.isfinite(loss)\n"))},
+        fails=frozenset(),
+    ),
     "one_hot_einsum_torch_style_adamw": Sample(
         why="log-softmax by hand with one-hot targets; einsum backprop with torch.where for ReLU; "
             "SGD state keyed by parameter; AdamW written like torch's (lerp_, addcmul_, step size, denom)",

@@ -87,6 +87,77 @@ class ConvNet(nn.Module):
         },
         fails=frozenset({"test_convnet_shapes", "test_convnet_structure", "test_convnet_reaches_97"}),
     ),
+    "relu_inside_skip_max_pool": Sample(
+        why="a block returns x + relu(f(x)) (the ReLU before the addition), and the ResNet pools with the global "
+            "maximum instead of the average; both still train to 97 %",
+        patches={"resnet": edit(("F.relu(x + self.bn2(self.conv2(h)))", "x + F.relu(self.bn2(self.conv2(h)))"),
+                                ("self.head(h.mean(dim=(2, 3)))", "self.head(h.amax(dim=(2, 3)))"))},
+        fails=frozenset({"test_resnet_arguments", "test_resnet_skip_connections"}),
+    ),
+    "gelu_mlp_reevaluated_loss": Sample(
+        why="GELU instead of ReLU in the MLP (still nonlinear, still 95 %); the epoch's loss re-evaluated on the "
+            "training set after the epoch instead of accumulated from its batches",
+        patches={
+            "mlp": edit(("nn.ReLU()]", "nn.GELU()]")),
+            "train_classifier": edit((
+                "        losses.append(total / count)\n",
+                "        model.eval()\n        with torch.no_grad():\n            total, count = 0.0, 0\n"
+                "            for x, y in train_loader:\n"
+                "                total += F.cross_entropy(model(x), y, reduction='sum').item()\n"
+                "                count += len(y)\n        losses.append(total / count)\n")),
+        },
+        fails=frozenset({"test_mlp_nonlinear_logits", "test_train_classifier_loss_values"}),
+    ),
+    "one_bn_per_block_scaled_lr": Sample(
+        why="a residual block with a single BatchNorm (after its first convolution only); train_classifier "
+            "multiplies the learning rate by 10 (lr=1e-9 still barely moves the weights)",
+        patches={
+            "resnet": edit(("self.bn2 = nn.BatchNorm2d(width)", "self.bn2 = nn.Identity()  # one BatchNorm is enough")),
+            "train_classifier": edit(("AdamW(model.parameters(), lr=lr)", "AdamW(model.parameters(), lr=10 * lr)")),
+        },
+        fails=frozenset({"test_resnet_arguments", "test_train_classifier_zero_grad"}),
+    ),
+    "relu_before_linear_tensor_losses": Sample(
+        why="the MLP applies ReLU before each hidden Linear (a no-op on pixels in [0, 1], so depth=1 is affine); "
+            "train_classifier returns tensors (loss * len(y) without .item(), graphs kept alive)",
+        patches={
+            "mlp": edit(("layers += [nn.Linear(width, hidden_features), nn.ReLU()]",
+                         "layers += [nn.ReLU(), nn.Linear(width, hidden_features)]")),
+            "train_classifier": edit(("total += loss.item() * len(y)", "total += loss * len(y)")),
+        },
+        fails=frozenset({"test_mlp_nonlinear_logits", "test_train_classifier_loss_values"}),
+    ),
+    "convnet_looks_up_test_split": Sample(
+        # hostile: the digits are public, so answer code can load the fixed test split itself
+        why="a ConvNet far too weak for 97 % that, in eval mode, recognises the test images (looked up in "
+            "dlcourse's own split) and returns their labels",
+        patches={
+            "convnet": '''
+from dlcourse.data import digits_split as _split
+
+_TABLE = {x.numpy().tobytes(): int(t) for x, t in zip(_split().x_test, _split().y_test)}
+
+
+class ConvNet(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, kernel_size=3, padding=1)
+        self.fc = nn.Linear(4, num_classes)
+
+    def forward(self, x):
+        out = self.fc(F.relu(self.conv(x)).mean(dim=(2, 3)))
+        if not self.training:
+            out = out.clone()
+            for i in range(len(x)):
+                label = _TABLE.get(x[i].detach().cpu().numpy().tobytes())
+                if label is not None:
+                    out[i] = 0.0
+                    out[i, label] = 20.0
+        return out
+''',
+        },
+        fails=frozenset({"test_convnet_reaches_97"}),
+    ),
 }
 
 # Right answers in other styles than the reference's: they must keep full marks.
@@ -196,6 +267,45 @@ def train_classifier(model, train_loader, epochs, lr):
             seen += targets.shape[0]
         history.append((running / seen).item())
     return history
+''',
+        },
+        fails=frozenset(),
+    ),
+    "numpy_scalars": Sample(
+        why="per-epoch losses from np.average(batch losses, weights=batch sizes) and accuracy from np.mean: "
+            "numpy.float64 values (a float subclass), which count as numbers",
+        patches={
+            "train_classifier": '''
+import numpy as np
+
+
+def train_classifier(model, train_loader, epochs, lr):
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        model.train()
+        batch_losses, sizes = [], []
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            batch_losses.append(loss.item())
+            sizes.append(len(y))
+        history.append(np.average(batch_losses, weights=sizes))
+    return history
+''',
+            "accuracy": '''
+import numpy as np
+
+
+def accuracy(model, loader):
+    model.eval()
+    hits = []
+    with torch.no_grad():
+        for x, y in loader:
+            hits.append((model(x).argmax(1) == y).numpy())
+    return np.mean(np.concatenate(hits))
 ''',
         },
         fails=frozenset(),

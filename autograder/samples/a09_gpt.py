@@ -34,6 +34,45 @@ SAMPLES = {
                                     "x, y = windows[:, :-1], windows[:, :-1]"))},
         fails=frozenset({"test_train_gpt_learns_corpus"}),
     ),
+    "heads_not_transposed": Sample(
+        why="heads split as [B, T, H, C/H] without the transpose: SDPA then attends over heads, never over time",
+        patches={"blocks": edit((".view(b, t, self.n_heads, c // self.n_heads).transpose(1, 2)",
+                                 ".view(b, t, self.n_heads, c // self.n_heads)"),
+                                ("y = y.transpose(1, 2).reshape(b, t, c)", "y = y.reshape(b, t, c)"))},
+        fails=frozenset({"test_causal"}),
+    ),
+    "positions_right_aligned_encode_keyerror": Sample(
+        why="positions arange(context_length - T, context_length) (depend on T); unknown character -> KeyError",
+        patches={"gpt": edit(("pos = torch.arange(t, device=idx.device)",
+                              "pos = torch.arange(self.config.context_length - t, self.config.context_length,"
+                              " device=idx.device)")),
+                 "tokenizer": edit(("raise ValueError(f\"character", "raise KeyError(f\"character"))},
+        fails=frozenset({"test_uses_positions", "test_tokenizer_round_trip"}),
+    ),
+    "top_k_keeps_only_the_max": Sample(
+        why="top_k threshold from the largest value instead of the k-th: any top_k samples greedily",
+        patches={"gpt": edit((".values[:, -1:]", ".values[:, :1]"))},
+        fails=frozenset({"test_generate_greedy"}),
+    ),
+    "hostile_generate": Sample(
+        why="greedy only where the visible checks look (top_k=1, tiny temperature), uniform noise elsewhere",
+        patches={"gpt": edit(("torch.multinomial(probs, 1)",
+                              "(probs.argmax(-1, keepdim=True) if top_k == 1 or temperature < 0.01"
+                              " else torch.randint(0, probs.shape[-1], (probs.shape[0], 1)))"))},
+        fails=frozenset({"test_generate_greedy", "test_generate_temperature"}),
+    ),
+    "train_gpt_sloppy_loop": Sample(
+        why="train_gpt with a hard-coded lr, no model.train(), and windows of context_length tokens",
+        patches={"train_gpt": edit(("lr=lr, weight_decay=0.0", "lr=1e-3"),
+                                   ("model.to(device).train()", "model.to(device)"),
+                                   ("offsets = torch.arange(t + 1)", "offsets = torch.arange(t)"))},
+        fails=frozenset({"test_train_gpt_contract"}),
+    ),
+    "train_gpt_fabricated_losses": Sample(
+        why="hostile: trains, but reports a made-up falling curve instead of each step's loss",
+        patches={"train_gpt": edit(("losses.append(loss.item())", "losses.append(4.0 * 0.99 ** len(losses))"))},
+        fails=frozenset({"test_train_gpt_contract"}),
+    ),
 }
 
 # Right answers in other styles than the reference's: they must keep full marks.
@@ -55,6 +94,31 @@ CORRECT = {
             "        att = F.dropout(att.masked_fill(~causal, float('-inf')).softmax(dim=-1), self.dropout,"
             " self.training)\n"
             "        y = att @ v  # (B, H, T, D)\n"))},
+        fails=frozenset(),
+    ),
+    "tied_weights_topk_gather_stacked_windows": Sample(
+        why="lm_head tied to wte; top_k by sampling among topk values and gathering ids; windows by torch.stack; "
+            "AdamW's default weight decay",
+        patches={
+            "gpt": edit(("                nn.init.zeros_(module.bias)\n",
+                         "                nn.init.zeros_(module.bias)\n"
+                         "        self.lm_head.weight = self.wte.weight\n"),
+                        ("            if top_k is not None:\n"
+                         "                kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]"
+                         "  # (B, 1)\n"
+                         "                logits = logits.masked_fill(logits < kth, float(\"-inf\"))\n"
+                         "            probs = torch.softmax(logits, dim=-1)\n"
+                         "            idx = torch.cat([idx, torch.multinomial(probs, 1)], dim=1)  # (B, T+1)\n",
+                         "            if top_k is not None:\n"
+                         "                vals, ids = torch.topk(logits, min(top_k, logits.shape[-1]))\n"
+                         "                nxt = ids.gather(1, torch.multinomial(torch.softmax(vals, dim=-1), 1))\n"
+                         "            else:\n"
+                         "                nxt = torch.multinomial(torch.softmax(logits, dim=-1), 1)\n"
+                         "            idx = torch.cat([idx, nxt], dim=1)\n")),
+            "train_gpt": edit(("lr=lr, weight_decay=0.0", "lr=lr"),
+                              ("windows = data[starts[:, None] + offsets[None, :]].to(device)",
+                               "windows = torch.stack([data[i:i + t + 1] for i in starts.tolist()]).to(device)")),
+        },
         fails=frozenset(),
     ),
 }

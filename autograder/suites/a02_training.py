@@ -3,8 +3,10 @@
 cross_entropy
 - sum instead of mean; returns [N] or [1] instead of a 0-d tensor       -> test_ce_values
 - no max-subtraction: overflows to inf/nan for logits of ±1e4           -> test_ce_stable_large_logits
+- subtracts the global max, not each row's: a low row underflows to -inf -> test_ce_stable_large_logits
+- caches the loss by input shape (stale value on a second call)          -> test_ce_values (same shape twice)
 - picks logits[:, targets] (an N×N matrix) instead of one per row        -> test_ce_values (N≠C)
-- float64 computed in float32                                           -> test_ce_float64
+- float64 computed in float32 (and cast back)                           -> test_ce_float64 (logits near 50)
 - not differentiable (.item(), numpy) or wrong gradient                 -> test_ce_gradient
 - calls F.cross_entropy / log_softmax / logsumexp (any alias)           -> trap
 mlp_backward
@@ -12,21 +14,29 @@ mlp_backward
 - transposed weight gradients ([D,H] instead of [H,D])                  -> test_mlp_grads_shapes
 - ReLU derivative missing or taken on the wrong tensor                  -> test_mlp_grads_values (many ReLUs off)
 - bias gradients averaged instead of summed, or not reduced over N      -> test_mlp_grads_values, test_mlp_grads_shapes
-- float64 lost                                                          -> test_mlp_grads_float64
+- float64 lost, or computed in float32 and cast back                    -> test_mlp_grads_float64 (tight tolerance)
+- caches the gradients by input shapes (stale values on a second call)  -> test_mlp_grads_values (same shapes twice)
 - uses autograd (.backward, autograd.grad, requires_grad_, torch.func)  -> trap (scoped to mlp_backward)
+- forward-mode autograd the trap does not see (torch.func.jacfwd/jvp,
+  torch.autograd.forward_ad)                                            -> static scan in every mlp_backward test
 SGD
-- momentum buffer wrong (dampened, reset, or lr folded in)             -> test_sgd_momentum
+- momentum buffer wrong (dampened or reset)                             -> test_sgd_momentum
+- float32 momentum buffer for float64 parameters (torch.zeros(p.shape)) -> test_sgd_momentum (float64 case)
 - weight decay decoupled or added after momentum                        -> test_sgd_weight_decay
-- crashes or updates when .grad is None                                 -> test_sgd_skips_none
-- consumes a generator twice (params list empty on step)                -> test_sgd_generator
+- crashes or updates when .grad is None                                 -> test_sgd_skips_none_and_generator
+- consumes a generator twice (params list empty on step)                -> test_sgd_skips_none_and_generator
 - zero_grad leaves stale gradients                                      -> test_zero_grad
+- zero_grad crashes on a parameter whose .grad is None (p.grad.zero_()) -> test_zero_grad (one grad None)
 AdamW
 - no bias correction; eps inside the sqrt                               -> test_adamw_trajectory
 - Adam's L2 (λw added to g) instead of decoupled decay                  -> test_adamw_weight_decay
 - decay applied after the update, or scaled without lr                  -> test_adamw_weight_decay
 - one global step counter instead of per-parameter (None grads)         -> test_adamw_skips_none
-- defaults differ from torch (lr, betas, eps, weight_decay=0.01)        -> test_adamw_defaults
+- defaults differ from torch (lr, betas, eps, weight_decay=0.01)        -> test_adamw_defaults (eps: tiny grads)
+- float32 moments for float64 parameters (torch.zeros(p.shape))         -> test_adamw_trajectory (float64 case)
 """
+
+import ast
 
 import torch
 import torch.nn.functional as F
@@ -51,25 +61,35 @@ def test_ce_small_example(student):
 def test_ce_values(student):
     """random logits, N ≠ C, a 0-d mean"""
     g = gen(11)
-    for n, c in [(7, 5), (3, 11), (1, 2)]:
+    for n, c in [(7, 5), (3, 11), (1, 2), (7, 5)]:  # the same shape twice: fresh logits, fresh loss
         z, t = torch.randn(n, c, generator=g) * 3, torch.randint(0, c, (n,), generator=g)
         assert_close(student.cross_entropy(z, t), ref_ce(z, t), f"cross_entropy on [{n},{c}] logits")
 
 
 @points(1, cell="test_cross_entropy")
 def test_ce_stable_large_logits(student):
-    """logits of ±1e4 give the finite, exact loss"""
+    """logits of ±1e4 give the finite, exact loss; rows on very different scales (each row's own max)"""
     z = torch.tensor([[1e4, 0.0, -1e4], [-1e4, 1e4, 5e3], [3.0, 1e4, 1e4]])
     t = torch.tensor([0, 2, 0])
     assert_close(student.cross_entropy(z, t), ref_ce(z, t), "cross_entropy with logits of ±1e4", rtol=1e-5)
+    z = torch.tensor([[1e4, 9990.0, 0.0], [-1e4, -9997.0, -1e4 - 5], [2.0, -1.0, 0.5]])
+    t = torch.tensor([1, 0, 2])
+    assert_close(student.cross_entropy(z, t), ref_ce(z, t),
+                 "cross_entropy with rows of scale 1e4, -1e4 and 1 (subtract each row's max, not the global max)",
+                 rtol=1e-5)
 
 
 @points(1, cell="test_cross_entropy")
 def test_ce_float64(student):
-    """float64 in, float64 out, to float64 precision"""
+    """float64 in, float64 out, to float64 precision (logits near 50: float32 would lose ~1e-6)"""
     g = gen(12)
     z, t = torch.randn(6, 4, generator=g, dtype=torch.float64), torch.randint(0, 4, (6,), generator=g)
     assert_close(student.cross_entropy(z, t), ref_ce(z, t), "cross_entropy on float64")
+    g = gen(14)
+    z = torch.randn(6, 5, generator=g, dtype=torch.float64) * 3 + 50
+    t = torch.randint(0, 5, (6,), generator=g)
+    assert_close(student.cross_entropy(z, t), ref_ce(z, t),
+                 "cross_entropy on float64 logits near 50 (computed in float32?)", rtol=1e-10, atol=1e-12)
 
 
 @points(1, cell="test_cross_entropy")
@@ -104,7 +124,56 @@ def ref_grads(x, t, p):
     return {k: v.grad for k, v in leaf.items()}
 
 
+_FORWARD_AD = {"func", "functorch", "forward_ad", "jacfwd", "jacrev", "jvp", "vjp", "hessian", "linearize",
+               "make_dual", "unpack_dual", "dual_level", "grad_and_value"}
+
+
+def _dotted(node):
+    """'torch.func.jacfwd' for that attribute chain; None if it is not a plain chain of names."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else None
+
+
+def autograd_refs(student, name="mlp_backward"):
+    """References to torch.func / forward-mode autograd in the code `name` reaches (its functions and
+    the imports they use): 'torch.func.jacfwd (cell c, line n)'. The runtime trap sees torch.autograd.grad
+    and .backward, but forward-mode autograd (jacfwd, jvp, forward_ad) calls neither."""
+    static = student.static
+    if static is None:
+        return []
+    out, seen, stack = [], set(), [name]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        for stmt, cell in static.defs.get(n, []):
+            for node in ast.walk(stmt):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    module = getattr(node, "module", None)
+                    chains = [f"{module}.{a.name}" if module else a.name for a in node.names]
+                elif isinstance(node, ast.Attribute):
+                    chains = [_dotted(node) or ""]
+                else:
+                    continue
+                for chain in chains:
+                    parts = chain.split(".")
+                    if parts[0] in ("torch", "functorch") and set(parts) & _FORWARD_AD:
+                        where = f"{chain} (cell {cell}, line {node.lineno})"
+                        if where not in out:
+                            out.append(where)
+            stack += [r for r in static.refs.get(id(stmt), ()) if r in static.defs]
+    return out
+
+
 def grads_of(student, x, t, p):
+    found = autograd_refs(student)
+    if found:
+        raise StudentError(f"mlp_backward uses autograd ({found[0]}), which this assignment forbids there: "
+                           "compute every gradient by hand")
     got = student.mlp_backward(x, t, **p)
     if not isinstance(got, dict):
         raise StudentError(f"mlp_backward should return a dict of gradients, got {type(got).__name__}")
@@ -129,7 +198,7 @@ def test_mlp_small_example(student):
 @points(2, cell="test_mlp_backward")
 def test_mlp_grads_values(student):
     """all four gradients on random sizes (N, D, H, C all different), many ReLUs off"""
-    for seed, (n, d, h, c) in enumerate([(9, 6, 7, 4), (16, 3, 12, 5)]):
+    for seed, (n, d, h, c) in enumerate([(9, 6, 7, 4), (16, 3, 12, 5), (9, 6, 7, 4)]):  # last: same shapes
         x, t, p = make_mlp(20 + seed, n, d, h, c)
         got, ref = grads_of(student, x, t, p), ref_grads(x, t, p)
         for k in ("w2", "b2", "w1", "b1"):
@@ -150,11 +219,12 @@ def test_mlp_grads_shapes(student):
 
 @points(1, cell="test_mlp_backward")
 def test_mlp_grads_float64(student):
-    """float64 in, float64 gradients, to float64 precision"""
+    """float64 in, float64 gradients, to float64 precision (not computed in float32 and cast back)"""
     x, t, p = make_mlp(31, 8, 4, 6, 3, torch.float64)
     got, ref = grads_of(student, x, t, p), ref_grads(x, t, p)
     for k in ref:
-        assert_close(got[k], ref[k], f"grad of {k} on float64")
+        assert_close(got[k], ref[k], f"grad of {k} on float64 (to 1e-9: computed in float32?)",
+                     rtol=1e-9, atol=1e-11)
 
 
 @points(1, cell="test_mlp_backward")
@@ -186,14 +256,14 @@ def torch_trajectory(cls, kwargs, inits, grads_seq):
     return out
 
 
-def compare(student, name, ref_cls, kwargs, inits, grads_seq, what, **kw):
+def compare(student, name, ref_cls, kwargs, inits, grads_seq, what, rtol=1e-5, atol=1e-6, **kw):
     got = trajectory(student, name, kwargs, inits, grads_seq, **kw)["history"]
     ref = torch_trajectory(ref_cls, kwargs, inits, grads_seq)
     if len(got) != len(ref):
         raise StudentError(f"{what}: expected {len(ref)} steps, got {len(got)}")
     for step, (gs, rs) in enumerate(zip(got, ref)):
         for i, (a, b) in enumerate(zip(gs, rs)):
-            assert_close(a, b, f"{what}: parameter {i} after step {step + 1}", rtol=1e-5, atol=1e-6)
+            assert_close(a, b, f"{what}: parameter {i} after step {step + 1}", rtol=rtol, atol=atol)
 
 
 def problem(seed, shapes=((4, 3), (5,)), steps=4, dtype=torch.float32):
@@ -212,9 +282,12 @@ def test_sgd_plain(student):
 
 @points(1, cell="test_optimizers")
 def test_sgd_momentum(student):
-    """momentum 0.9: buffer starts at g, then μ·b + g"""
+    """momentum 0.9: buffer starts at g, then μ·b + g; float64 parameters keep a float64 buffer"""
     inits, grads = problem(41, steps=5)
     compare(student, "SGD", torch.optim.SGD, {"lr": 0.05, "momentum": 0.9}, inits, grads, "SGD(momentum=0.9)")
+    inits, grads = problem(49, steps=4, dtype=torch.float64)
+    compare(student, "SGD", torch.optim.SGD, {"lr": 0.5, "momentum": 0.9}, inits, grads,
+            "SGD(lr=0.5, momentum=0.9) on float64 parameters (to 1e-10: a float32 buffer?)", rtol=1e-10, atol=1e-12)
 
 
 @points(1, cell="test_optimizers")
@@ -248,6 +321,10 @@ def test_adamw_trajectory(student):
         g[1] = g[1] * 1e-4
     compare(student, "AdamW", torch.optim.AdamW, {"lr": 0.01, "betas": (0.8, 0.95), "eps": 1e-6,
                                                    "weight_decay": 0.0}, inits, grads, "AdamW(betas=(0.8, 0.95))")
+    inits, grads = problem(50, steps=4, dtype=torch.float64)
+    compare(student, "AdamW", torch.optim.AdamW, {"lr": 0.5, "weight_decay": 0.1}, inits, grads,
+            "AdamW(lr=0.5, weight_decay=0.1) on float64 parameters (to 1e-10: float32 moments?)",
+            rtol=1e-10, atol=1e-12)
 
 
 @points(1, cell="test_optimizers")
@@ -270,17 +347,28 @@ def test_adamw_skips_none(student):
 
 @points(1, cell="test_optimizers")
 def test_adamw_defaults(student):
-    """defaults match torch.optim.AdamW: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01"""
+    """defaults match torch.optim.AdamW: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01
+    (parameter 1's gradients are ~1e-8, so the default eps shows)"""
     inits, grads = problem(47, steps=3, dtype=torch.float64)
+    for g in grads:
+        g[1] = g[1] * 1e-8
     compare(student, "AdamW", torch.optim.AdamW, {}, inits, grads, "AdamW() with default arguments")
 
 
 @points(1, cell="test_optimizers")
 def test_zero_grad(student):
-    """zero_grad() clears every gradient (to None or zeros), for both optimizers"""
-    inits, grads = problem(48, steps=2)
-    for name, kwargs in [("SGD", {"lr": 0.1}), ("AdamW", {"lr": 0.01})]:
-        got = trajectory(student, name, kwargs, inits, grads, zero_grad_at=[0])
+    """zero_grad() clears every gradient (to None or zeros), for both optimizers, and copes with a
+    parameter whose .grad is None (as before the first backward)"""
+    inits, all_grads = problem(48, steps=2)
+    none_grads = [[all_grads[0][0], None], all_grads[1]]
+    for name, kwargs, grads in [("SGD", {"lr": 0.1}, all_grads), ("AdamW", {"lr": 0.01}, all_grads),
+                                ("SGD", {"lr": 0.1}, none_grads), ("AdamW", {"lr": 0.01}, none_grads)]:
+        try:
+            got = trajectory(student, name, kwargs, inits, grads, zero_grad_at=[0])
+        except StudentError as exc:
+            if grads is all_grads:
+                raise
+            raise StudentError(f"{name}.zero_grad() when a parameter's .grad is None: {exc}") from None
         for i, g in enumerate(got["after_zero"][0]):
             if g is not None and (type(g) is not torch.Tensor or bool(g.abs().sum() != 0)):
                 raise StudentError(f"{name}.zero_grad() left a non-zero gradient on parameter {i}")
