@@ -10,7 +10,7 @@ not the student's implementation; the runtime trap still watches every call made
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .assignments import INTEGRITY, Forbid
@@ -102,35 +102,32 @@ class StaticReport:
                 for name in defined_names(stmt):
                     self.defs.setdefault(name, []).append((stmt, cell.id))
 
-    def closure_findings(self, name: str) -> list[Finding]:
-        seen_names, seen_stmts, stack, out = set(), set(), [name], []
+    def reachable(self, name: str) -> Iterator[tuple[ast.stmt, str]]:
+        """Each top-level statement (with its cell id) that `name` reaches: its definitions, then
+        whatever they reference, transitively (helpers, aliases, imports), each statement once."""
+        seen_names, seen_stmts, stack = set(), set(), [name]
         while stack:
             n = stack.pop()
             if n in seen_names:
                 continue
             seen_names.add(n)
-            for stmt, _cell in self.defs.get(n, []):
+            for stmt, cell in self.defs.get(n, []):
                 if id(stmt) in seen_stmts:
                     continue
                 seen_stmts.add(id(stmt))
-                out += self.findings.get(id(stmt), [])
+                yield stmt, cell
                 stack += [r for r in self.refs.get(id(stmt), ()) if r in self.defs]
-        return out
+
+    def closure_findings(self, name: str) -> list[Finding]:
+        return [f for stmt, _cell in self.reachable(name) for f in self.findings.get(id(stmt), [])]
 
     def loops_in(self, name: str) -> list[str]:
         """Python loops (for, while, comprehensions) in the definitions `name` reaches: 'cell:line'."""
         loop_types = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-        seen, stack, out = set(), [name], []
-        while stack:
-            n = stack.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            for stmt, cell in self.defs.get(n, []):
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    loops = [node for node in ast.walk(stmt) if isinstance(node, loop_types)]
-                    out += [f"cell {cell}, line {node.lineno}" for node in loops]
-                stack += [r for r in self.refs.get(id(stmt), ()) if r in self.defs]
+        out = []
+        for stmt, cell in self.reachable(name):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                out += [f"cell {cell}, line {node.lineno}" for node in ast.walk(stmt) if isinstance(node, loop_types)]
         return out
 
     def violations_for(self, used: Iterable[str]) -> list[Finding]:

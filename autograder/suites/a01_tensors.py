@@ -72,26 +72,19 @@ def python_loops(student, name):
     if static is None:
         return []
     out = list(static.loops_in(name))
-    seen, stack = set(), [name]
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        for stmt, cell in static.defs.get(n, []):
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                bodies = [stmt]
-            else:  # a top-level assignment: only the lambdas in it are code the name runs
-                bodies = [node for node in ast.walk(stmt) if isinstance(node, ast.Lambda)]
-            for body in bodies:
-                lambda_body = isinstance(body, ast.Lambda)  # loops_in already saw the functions' loops
-                for node in ast.walk(body):
-                    called = _called_name(node)
-                    if (lambda_body and isinstance(node, _LOOP_NODES)) or called:
-                        where = f"cell {cell}, line {node.lineno}" + (f", {called}()" if called else "")
-                        if where not in out:
-                            out.append(where)
-            stack += [r for r in static.refs.get(id(stmt), ()) if r in static.defs]
+    for stmt, cell in static.reachable(name):
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bodies = [stmt]
+        else:  # a top-level assignment: only the lambdas in it are code the name runs
+            bodies = [node for node in ast.walk(stmt) if isinstance(node, ast.Lambda)]
+        for body in bodies:
+            lambda_body = isinstance(body, ast.Lambda)  # loops_in already saw the functions' loops
+            for node in ast.walk(body):
+                called = _called_name(node)
+                if (lambda_body and isinstance(node, _LOOP_NODES)) or called:
+                    where = f"cell {cell}, line {node.lineno}" + (f", {called}()" if called else "")
+                    if where not in out:
+                        out.append(where)
     return out
 
 

@@ -144,28 +144,22 @@ def autograd_refs(student, name="mlp_backward"):
     static = student.static
     if static is None:
         return []
-    out, seen, stack = [], set(), [name]
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        for stmt, cell in static.defs.get(n, []):
-            for node in ast.walk(stmt):
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    module = getattr(node, "module", None)
-                    chains = [f"{module}.{a.name}" if module else a.name for a in node.names]
-                elif isinstance(node, ast.Attribute):
-                    chains = [_dotted(node) or ""]
-                else:
-                    continue
-                for chain in chains:
-                    parts = chain.split(".")
-                    if parts[0] in ("torch", "functorch") and set(parts) & _FORWARD_AD:
-                        where = f"{chain} (cell {cell}, line {node.lineno})"
-                        if where not in out:
-                            out.append(where)
-            stack += [r for r in static.refs.get(id(stmt), ()) if r in static.defs]
+    out = []
+    for stmt, cell in static.reachable(name):
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                module = getattr(node, "module", None)
+                chains = [f"{module}.{a.name}" if module else a.name for a in node.names]
+            elif isinstance(node, ast.Attribute):
+                chains = [_dotted(node) or ""]
+            else:
+                continue
+            for chain in chains:
+                parts = chain.split(".")
+                if parts[0] in ("torch", "functorch") and set(parts) & _FORWARD_AD:
+                    where = f"{chain} (cell {cell}, line {node.lineno})"
+                    if where not in out:
+                        out.append(where)
     return out
 
 
