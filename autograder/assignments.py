@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .remote import Limits
+from .limits import Limits
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,11 @@ class Forbid:
     def patterns(self) -> tuple[str, ...]:
         """What the AST scan matches: `static` if given, else the last component of `name`."""
         return self.static or (self.name.split(".")[-1],)
+
+    def applies_to(self, name: str) -> bool:
+        """The one scope rule: does this forbid count against code reached from student name `name`?
+        (The sandbox asks it of each call's origin, the static scan of each name a test used.)"""
+        return not self.scope or name in self.scope
 
     def wire(self) -> dict:
         """What the worker needs: scoped forbids are recorded there, and judged here by scope."""

@@ -19,7 +19,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Unicode
 
-from .grade import cell_points, grade_notebook
+from .grade import grade_notebook
 
 
 class RobustExecute(Execute):
@@ -48,29 +48,23 @@ class HiddenSuiteScores(NbGraderPreprocessor):
         assignment = resources["nbgrader"]["assignment"]
         course = Path(self.course_root or os.getcwd())
         result = grade_notebook(course, assignment, nb_json=nbformat.writes(nb))
-        points = cell_points(result)
-        by_cell: dict[str, list[dict]] = {}
-        for t in result["tests"]:
-            by_cell.setdefault(t["cell"], []).append(t)
-        header = [f"Could not grade this notebook: {result['fatal']}"] if result.get("fatal") else []
+        points = result.cell_points()
+        by_cell: dict[str, list] = {}
+        for t in result.tests:
+            by_cell.setdefault(t.cell, []).append(t)
+        header = [f"Could not grade this notebook: {result.fatal}"] if result.fatal else []
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if not (meta.get("grade") and cell.cell_type == "code"):
                 continue
             tests = by_cell.get(meta.get("grade_id"), [])
             got = points.get(meta.get("grade_id"), 0.0)
-            lines = header + [_line(t) for t in tests] or ["(no hidden tests for this cell)"]
+            lines = header + [t.line() for t in tests] or ["(no hidden tests for this cell)"]
             cell.outputs = [
                 nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n"),
                 nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(got))}, execution_count=None),
             ]
         return nb, resources
-
-
-def _line(t: dict) -> str:
-    mark = "PASS" if t["status"] == "passed" else "FAIL"
-    text = f"{mark} {t['name']} ({t['points']:g}/{t['max_points']:g}): {t['title']}"
-    return text if t["status"] == "passed" else f"{text}\n     -> {t['message']}"
 
 
 def configure(c, course_root: str) -> None:

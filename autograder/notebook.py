@@ -13,8 +13,9 @@ import ast
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import nbformat
+Notebook = dict[str, Any]  # a notebook as its JSON (nbformat 4): read without nbformat, which costs ~1 s to import
 
 
 class NotebookProblem(Exception):
@@ -45,22 +46,26 @@ class Template:
 
     @classmethod
     def load(cls, path: Path, assignment: str) -> Template:
-        nb = nbformat.read(str(path), as_version=4)
+        nb = read_notebook(path)
         cells, grades, defines = [], [], {}
-        for cell in nb.cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
+        for cell in nb["cells"]:
+            meta = _nbgrader_meta(cell)
             gid = meta.get("grade_id")
-            if not gid or cell.cell_type != "code":
+            if not gid or cell.get("cell_type") != "code":
                 continue
             if meta.get("grade"):
                 grades.append(GradeCell(gid, float(meta.get("points", 0))))
             elif meta.get("solution"):
-                cells.append(CodeCell(gid, cell.source, "answer"))
-                for name in top_level_names(cell.source):
+                cells.append(CodeCell(gid, cell_source(cell), "answer"))
+                for name in top_level_names(cell_source(cell)):
                     defines.setdefault(name, gid)
             elif meta.get("locked"):
-                cells.append(CodeCell(gid, cell.source, "setup"))
+                cells.append(CodeCell(gid, cell_source(cell), "setup"))
         return cls(assignment, cells, grades, defines)
+
+    @property
+    def grade_ids(self) -> set[str]:
+        return {c.id for c in self.cells if c.kind == "answer"} | {g.id for g in self.grade_cells}
 
 
 @dataclass
@@ -70,35 +75,56 @@ class Extracted:
     missing_cells: set[str] = field(default_factory=set)
 
 
-def read_notebook(path: Path | str) -> nbformat.NotebookNode:
-    """nbformat.read with every failure turned into one readable sentence."""
+def read_notebook(path: Path | str) -> Notebook:
+    """The notebook's JSON, with every failure turned into one readable sentence."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise NotebookProblem(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    return parse_notebook(raw, path.name)
+
+
+def parse_notebook(raw: bytes | str, name: str = "the notebook") -> Notebook:
     if not raw.strip():
-        raise NotebookProblem(f"{path.name} is empty")
+        raise NotebookProblem(f"{name} is empty")
     try:
-        text = raw.decode("utf-8")
-        data = json.loads(text)
+        data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise NotebookProblem(f"{path.name} is not valid notebook JSON ({exc.__class__.__name__}: "
+        raise NotebookProblem(f"{name} is not valid notebook JSON ({exc.__class__.__name__}: "
                               f"{str(exc)[:80]}); was it truncated or edited outside Jupyter?") from None
-    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
-        raise NotebookProblem(f"{path.name} is JSON but not a Jupyter notebook (no cells)")
-    try:
-        return nbformat.reads(text, as_version=4)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises many types on odd input
-        raise NotebookProblem(f"{path.name} is not a valid notebook ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict) or ("cells" not in data and "worksheets" not in data):
+        raise NotebookProblem(f"{name} is JSON but not a Jupyter notebook (no cells)")
+    version = data.get("nbformat", 4)
+    if "cells" not in data or not isinstance(data["cells"], list) or (isinstance(version, int) and version < 4):
+        raise NotebookProblem(f"{name} is in an old notebook format (nbformat {version}): "
+                              "open it in Jupyter and save it again")
+    if not all(isinstance(c, dict) for c in data["cells"]):
+        raise NotebookProblem(f"{name} is not a valid notebook (a cell is not a JSON object)")
+    return data
 
 
-def extract(nb: nbformat.NotebookNode, template: Template) -> Extracted:
+def cell_source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(map(str, source)) if isinstance(source, list) else str(source)
+
+
+def _nbgrader_meta(cell: dict) -> dict:
+    meta = cell.get("metadata")
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def grade_ids(nb: Notebook) -> set[str]:
+    """The nbgrader cell ids in a notebook: what says which assignment it is, whatever its file name."""
+    return {gid for c in nb.get("cells", []) if isinstance(gid := _nbgrader_meta(c).get("grade_id"), str)}
+
+
+def extract(nb: Notebook, template: Template) -> Extracted:
     """The answer code (student's) and setup code (template's), in template order."""
-    by_id: dict[str, object] = {}
+    by_id: dict[str, dict] = {}
     for cell in nb.get("cells", []):
-        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
-        gid = meta.get("grade_id") if isinstance(meta, dict) else None
+        gid = _nbgrader_meta(cell).get("grade_id")
         if isinstance(gid, str):
             by_id.setdefault(gid, cell)
     answers = [c for c in template.cells if c.kind == "answer"]
@@ -118,10 +144,7 @@ def extract(nb: nbformat.NotebookNode, template: Template) -> Extracted:
             out.problems.append(f"answer cell `{tcell.id}` was changed to a {cell.get('cell_type')} cell")
             out.missing_cells.add(tcell.id)
             continue
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
-        out.cells.append(CodeCell(tcell.id, str(source), "answer"))
+        out.cells.append(CodeCell(tcell.id, cell_source(cell), "answer"))
     for g in template.grade_cells:
         cell = by_id.get(g.id)
         if cell is None:

@@ -13,23 +13,10 @@ from typing import Any
 
 import pytest
 
-from .remote import Sandbox, StudentError, Submission
+from .remote import StudentError, Submission
+from .result import TestResult
+from .sandbox import Sandbox
 from .static import StaticReport
-
-
-@dataclass
-class TestResult:
-    name: str
-    title: str
-    cell: str
-    max_points: float
-    visibility: str
-    points: float = 0.0
-    status: str = "failed"
-    message: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass(eq=False)

@@ -132,11 +132,9 @@ class StaticReport:
 
     def violations_for(self, used: Iterable[str]) -> list[Finding]:
         """Findings that count against a test that used these student names."""
-        used = set(used)
         out: dict[tuple[str, str, int], Finding] = {}
-        for name in sorted(used):
+        for name in sorted(set(used)):
             for f in self.closure_findings(name):
-                if f.forbid.scope and not (set(f.forbid.scope) & used):
-                    continue
-                out[(f.label, f.cell, f.line)] = f
+                if f.forbid.applies_to(name):
+                    out[(f.label, f.cell, f.line)] = f
         return list(out.values())

@@ -16,6 +16,16 @@ What it enforces from inside (defence in depth; the score is computed outside, i
   `torch.ops.aten.*` and `torch._C._nn.*` whatever name they were reached by) and a
   TorchDispatchMode (sees the aten kernels underneath) on every call into student code, plus
   patched `__init__` of forbidden classes. A hit raises `ForbiddenCallError` and is recorded.
+
+Start-up is paid once per batch, not per submission: started as `... -c <this source> zygote FD`,
+the process imports torch, warms it up (the first TorchDispatchMode alone costs ~1 s), and then
+only forks. Each fork is one fresh worker (one submission, or one restart after a crash), so no
+state a submission leaves in its process (torch defaults, seeds, monkeypatches, files) can reach
+the next one. The zygote never runs student code and holds no grader module. It reports each
+worker's pid and exit status on that worker's *lifeline* socket, and kills the worker (its whole
+process group) the moment the other end of the lifeline closes, i.e. when the grading session
+that owns it ends for any reason, SIGKILL included. Workers die with the zygote, and the zygote
+with the process that started it (PR_SET_PDEATHSIG).
 """
 
 import builtins
@@ -543,5 +553,146 @@ def main(fd):
             _send(sock, {"ok": False, "error": _describe(exc, ns_files), "hits": sorted(set(trap.hits))})
 
 
+# --------------------------------------------------------------------------- the zygote
+def _die_with_parent():
+    """SIGKILL this process when its parent dies (Linux); elsewhere the lifeline still holds."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def _warm_up():
+    """Pay torch's one-time costs before forking, so every worker starts warm."""
+    torch.set_num_threads(1)  # no OpenMP pool exists before fork (a pool does not survive one)
+    x = torch.randn(8, 8, requires_grad=True)
+    trap = _Trap([])
+    trap.objects[id(None)] = "warm-up"  # make _Guarded enter both modes
+    with _Guarded(trap):
+        y = (x @ x).softmax(-1).sum()
+        y.backward()
+    buf = io.BytesIO()
+    torch.save({"t": torch.ones(2), "l": [1, "a"]}, buf)
+    torch.load(io.BytesIO(buf.getvalue()), weights_only=True)
+    nn.Linear(2, 2)(torch.ones(1, 2))
+
+
+def _worker_child(zygote_pid, fds, spec):
+    """In the fork: become a fresh, limited worker process, then serve one submission."""
+    import resource
+
+    sock_fd, out_fd = fds[0], fds[1]
+    os.setsid()  # own process group: killpg takes everything it started
+    _die_with_parent()
+    if os.getppid() != zygote_pid:  # the zygote died before prctl took effect
+        os._exit(1)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    os.closerange(3, sock_fd)
+    os.closerange(sock_fd + 1, 1 << 16)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    for lim, value in (("RLIMIT_AS", spec["memory_bytes"]), ("RLIMIT_FSIZE", spec["file_bytes"]),
+                       ("RLIMIT_CORE", 0)):
+        resource.setrlimit(getattr(resource, lim), (value, value))
+    cpu = int(spec["cpu_seconds"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    os.chdir(spec["scratch"])
+    os.environ.clear()
+    os.environ.update(spec["env"])
+    try:
+        main(sock_fd)
+    except BaseException:  # noqa: BLE001 - the grader sees the closed socket and says so
+        pass
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def zygote(ctrl_fd):
+    """Fork one worker per spawn request; report pids and exit statuses; kill orphans."""
+    import json
+    import selectors
+    import signal
+    import socket
+
+    _die_with_parent()
+    _warm_up()
+    ctrl = socket.socket(fileno=ctrl_fd)
+    sel = selectors.DefaultSelector()
+    sel.register(ctrl, selectors.EVENT_READ)
+    lifelines = {}  # pid -> the zygote's end of that worker's lifeline
+    me = os.getpid()
+
+    def report(pid, status):
+        line = lifelines.pop(pid, None)
+        if line is None:
+            return
+        if line.fileno() in sel.get_map():
+            sel.unregister(line)
+        try:
+            line.sendall(json.dumps({"exit": status}).encode() + b"\n")
+        except OSError:
+            pass
+        line.close()
+
+    while True:
+        for key, _ in sel.select(timeout=0.05):
+            if key.fileobj is ctrl:
+                try:
+                    msg, fds, _flags, _addr = socket.recv_fds(ctrl, 1 << 16, 4)
+                except OSError:
+                    msg, fds = b"", []
+                if not msg:  # every owner is gone: so are their workers
+                    for pid in list(lifelines):
+                        try:
+                            os.killpg(pid, signal.SIGKILL)
+                        except OSError:
+                            pass
+                    os._exit(0)
+                if len(fds) != 3:
+                    for fd in fds:
+                        os.close(fd)
+                    continue
+                spec = json.loads(msg)
+                pid = os.fork()
+                if pid == 0:
+                    _worker_child(me, fds, spec)
+                os.close(fds[0])
+                os.close(fds[1])
+                line = socket.socket(fileno=fds[2])
+                lifelines[pid] = line
+                try:
+                    line.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                except OSError:
+                    pass
+                sel.register(line, selectors.EVENT_READ, pid)
+            else:  # the owner's end of a lifeline closed (or spoke): the worker must go
+                try:
+                    data = key.fileobj.recv(64)
+                except OSError:
+                    data = b""
+                if not data:
+                    sel.unregister(key.fileobj)  # reported (and closed) when reaped
+                    try:
+                        os.killpg(key.data, signal.SIGKILL)
+                    except OSError:
+                        pass
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            report(pid, os.waitstatus_to_exitcode(status))
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    if sys.argv[1] == "zygote":
+        zygote(int(sys.argv[2]))
+    else:
+        main(int(sys.argv[1]))

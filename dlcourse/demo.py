@@ -20,12 +20,15 @@ import nbformat
 from autograder.grade import grade_batch, plan
 from autograder.samples import all_submissions
 
-from .release import release, source_assignments
+from .release import nbgrader_env, release, source_assignments
+
+# The default demo: the whole pipeline on two quick assignments (`--all` for every one).
+DEFAULT_ASSIGNMENTS = ["a01_tensors", "a06_attention"]
 
 
 def _nbgrader(course: Path, *args: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR"], cwd=course,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=nbgrader_env())
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-10:])
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{tail}")
@@ -101,7 +104,7 @@ def run_demo(course: Path, keep: Path | None = None, assignments: list[str] | No
             print(f"5. {a}: dlcourse grade (hidden suite, sandboxed)")
             nbs = [students_dir / s / a / f"{a}.ipynb" for s in students]
             graded = grade_batch(demo, a, plan(a, nbs, demo / "grades" / a), n_jobs=2, force=True, progress=False)
-            ours = {job.student: gs for job, gs, _ in graded}
+            ours = {job.student: res for job, res, _ in graded}
             rows.append((a, students, ours, bool(leaks)))
         print("6. nbgrader export -> grades.csv")
         theirs = nbgrader_scores(demo)
@@ -119,11 +122,11 @@ def _print_table(rows, theirs) -> bool:
     ok = True
     for a, students, ours, leaked in rows:
         for s in students:
-            gs = ours[s]
+            res = ours[s]
             nbg = theirs.get((a, s))
-            agree = nbg is not None and abs(nbg - gs["score"]) < 1e-9 and not leaked
+            agree = nbg is not None and abs(nbg - res.score) < 1e-9 and not leaked
             ok &= agree
-            reason = gs["extra_data"].get("summary", "").split("  ", 1)[-1]
-            print(f"{a:<14} {s:<22} {nbg if nbg is not None else float('nan'):>9g} {gs['score']:>9g} "
-                  f"{gs['extra_data']['max_score']:>5g}  {'yes' if agree else 'NO':<5}  {reason[:70]}")
+            reason = res.summary().split("  ", 1)[-1]
+            print(f"{a:<14} {s:<22} {nbg if nbg is not None else float('nan'):>9g} {res.score:>9g} "
+                  f"{res.max_score:>5g}  {'yes' if agree else 'NO':<5}  {reason[:70]}")
     return ok

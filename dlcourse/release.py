@@ -1,27 +1,63 @@
-"""`dlcourse release`: assignments/ is generated from solutions/ by nbgrader, never by hand."""
+"""`dlcourse release`: assignments/ is generated from solutions/ by nbgrader, never by hand.
+
+All assignments are generated in one nbgrader process (NbGraderAPI), which also registers each
+one in the course's gradebook, so `nbgrader autograde` works right after a release. `--check`
+does the same in a scratch copy and compares notebooks (Jupyter's `.ipynb_checkpoints` ignored).
+"""
 
 from __future__ import annotations
 
 import filecmp
+import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from autograder.grade import CourseError
+from autograder.course import Course, CourseError
+
+_GENERATE = r"""
+import json, os, sys
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config.loader import PyFileConfigLoader
+cfg = PyFileConfigLoader("nbgrader_config.py", path=os.getcwd()).load_config()
+api = NbGraderAPI(CourseDirectory(config=cfg), config=cfg)
+for a in sys.argv[1:]:
+    r = api.generate_assignment(a, force=True, create=True)
+    if not r["success"]:
+        print(json.dumps({"assignment": a, "error": r.get("error") or r.get("log") or ""}))
+        sys.exit(1)
+"""
+
+
+def nbgrader_env() -> dict[str, str]:
+    """The environment for running nbgrader: it shells out to `alembic`, which lives next to this
+    Python (a venv's bin/), whether or not the venv is activated."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
 
 
 def source_assignments(course: Path) -> list[str]:
-    return sorted(p.parent.name for p in (course / "solutions").glob("*/*.ipynb"))
+    return Course(course).source_assignments()
 
 
-def _generate(course: Path, assignment: str) -> None:
-    cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force", "--log-level=ERROR"]
-    proc = subprocess.run(cmd, cwd=course, capture_output=True, text=True)
+def _generate(course: Path, todo: list[str]) -> None:
+    proc = subprocess.run([sys.executable, "-c", _GENERATE, *todo], cwd=course, capture_output=True, text=True,
+                          env=nbgrader_env())
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-        raise CourseError(f"nbgrader generate_assignment {assignment} failed:\n{tail}")
+        lines = (proc.stdout + proc.stderr).strip().splitlines()
+        try:
+            failed = json.loads(lines[-1])
+            detail = [ln for ln in failed["error"].strip().splitlines() if ln.strip()]
+            raise CourseError(f"nbgrader could not release {failed['assignment']}: "
+                              f"{detail[-1] if detail else 'no reason given'}")
+        except (ValueError, KeyError, IndexError):
+            raise CourseError(f"nbgrader could not release {', '.join(todo)}: "
+                              f"{lines[-1] if lines else 'no output'}") from None
 
 
 def release(course: Path, only: list[str] | None = None) -> list[str]:
@@ -31,8 +67,12 @@ def release(course: Path, only: list[str] | None = None) -> list[str]:
     for a in todo:
         if a not in known:
             raise CourseError(f"no source notebook solutions/{a}/{a}.ipynb (known: {', '.join(known)})")
-        _generate(course, a)
+    if todo:
+        _generate(course, todo)
     return todo
+
+
+_IGNORE = [".ipynb_checkpoints", "__pycache__", ".DS_Store"]
 
 
 def check_release(course: Path, only: list[str] | None = None) -> list[str]:
@@ -40,7 +80,7 @@ def check_release(course: Path, only: list[str] | None = None) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
         scratch = Path(tmp)
         shutil.copy(course / "nbgrader_config.py", scratch)
-        shutil.copytree(course / "solutions", scratch / "solutions")
+        shutil.copytree(course / "solutions", scratch / "solutions", ignore=shutil.ignore_patterns(*_IGNORE))
         todo = release(scratch, only)
         stale = []
         for a in todo:
@@ -48,7 +88,7 @@ def check_release(course: Path, only: list[str] | None = None) -> list[str]:
             if not current.is_dir():
                 stale.append(f"assignments/{a}/ is missing")
                 continue
-            cmp = filecmp.dircmp(fresh, current)
+            cmp = filecmp.dircmp(fresh, current, ignore=_IGNORE)
             stale += [f"assignments/{a}/{n} differs" for n in cmp.diff_files]
             stale += [f"assignments/{a}/{n} is missing" for n in cmp.left_only]
             stale += [f"assignments/{a}/{n} should not be there" for n in cmp.right_only]

@@ -15,9 +15,10 @@ import nbformat
 import pytest
 from conftest import set_cell, write_nb
 
+from autograder.course import Course
 from autograder.grade import grade_notebook
+from autograder.result import GradingResult
 from autograder.samples import blank_notebook, patched_notebook, reference_notebook, samples_for
-from autograder.session import suite_path
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
@@ -27,12 +28,12 @@ def dlcourse(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dlcourse.cli", *args], cwd=cwd, capture_output=True, text=True)
 
 
-def failed(result: dict) -> set[str]:
-    return {t["name"] for t in result["tests"] if t["status"] != "passed"}
+def failed(result: GradingResult) -> set[str]:
+    return {t.name for t in result.failed}
 
 
 @functools.cache
-def graded_blank(course: Path, assignment: str) -> dict:
+def graded_blank(course: Path, assignment: str) -> GradingResult:
     """The blank release, graded once per session (two tests read it)."""
     with tempfile.TemporaryDirectory() as tmp:
         return grade_notebook(course, assignment, write_nb(blank_notebook(course, assignment), Path(tmp) / "b.ipynb"))
@@ -41,10 +42,10 @@ def graded_blank(course: Path, assignment: str) -> dict:
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_reference_scores_max_and_blank_scores_zero(course, tmp_path, assignment):
     ref = grade_notebook(course, assignment, write_nb(reference_notebook(course, assignment), tmp_path / "r.ipynb"))
-    assert ref["score"] == ref["max_score"] > 0, failed(ref)
+    assert ref.score == ref.max_score > 0, failed(ref)
     blank = graded_blank(course, assignment)
-    assert blank["score"] == 0
-    assert all(t["message"] for t in blank["tests"]), "every lost point needs a reason"
+    assert blank.score == 0
+    assert all(t.message for t in blank.tests), "every lost point needs a reason"
 
 
 @pytest.mark.parametrize("assignment, name", [(a, n) for a in ASSIGNMENTS for n in samples_for(a)])
@@ -52,10 +53,10 @@ def test_wrong_samples_score_strictly_between_and_fail_where_expected(course, tm
     sample = samples_for(assignment)[name]
     nb = write_nb(patched_notebook(course, assignment, sample), tmp_path / f"{name}.ipynb")
     res = grade_notebook(course, assignment, nb)
-    assert 0 < res["score"] < res["max_score"], (res["score"], failed(res))
+    assert 0 < res.score < res.max_score, (res.score, failed(res))
     assert sample.fails <= failed(res), f"expected to fail but passed: {sorted(sample.fails - failed(res))}"
     if sample.forbidden_call:
-        messages = [t["message"] for t in res["tests"] if t["status"] == "failed"]
+        messages = [t.message for t in res.failed]
         assert any(sample.forbidden_call in m and "forbid" in m for m in messages), messages
 
 
@@ -64,8 +65,7 @@ def test_correct_samples_in_other_styles_keep_full_marks(course, tmp_path, assig
     nb = write_nb(patched_notebook(course, assignment, samples_for(assignment, "CORRECT")[name]),
                   tmp_path / f"{name}.ipynb")
     res = grade_notebook(course, assignment, nb)
-    assert res["score"] == res["max_score"] > 0, {t["name"]: t["message"][:300] for t in res["tests"]
-                                                  if t["status"] != "passed"}
+    assert res.score == res.max_score > 0, {t.name: t.message[:300] for t in res.failed}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -80,14 +80,14 @@ def test_every_grade_cell_point_total_matches_the_suite(course, tmp_path, assign
     """Grade cells' points in the notebook = sum of the hidden tests mapped to them."""
     res = graded_blank(course, assignment)
     per_cell: dict[str, float] = {}
-    for t in res["tests"]:
-        per_cell[t["cell"]] = per_cell.get(t["cell"], 0) + t["max_points"]
+    for t in res.tests:
+        per_cell[t.cell] = per_cell.get(t.cell, 0) + t.max_points
     nb = nbformat.read(str(course / "assignments" / assignment / f"{assignment}.ipynb"), as_version=4)
     cells = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
              for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
     assert per_cell == cells
-    assert {t["visibility"] for t in res["tests"]} <= {"visible", "after_due_date", "hidden"}
-    assert any(t["visibility"] == "visible" for t in res["tests"])
+    assert {t.visibility for t in res.tests} <= {"visible", "after_due_date", "hidden"}
+    assert any(t.visibility == "visible" for t in res.tests)
 
 
 def _hostile(course: Path, tmp: Path) -> dict[str, Path]:
@@ -192,9 +192,15 @@ def test_gradescope_schema_and_resume_and_force(course, tmp_path):
 def test_unknown_assignment_and_missing_file_are_clear_errors(course, tmp_path):
     proc = dlcourse("grade", "a99_nope", "x.ipynb", cwd=course)
     assert proc.returncode == 2 and "unknown assignment 'a99_nope'" in proc.stderr and "Traceback" not in proc.stderr
-    nb = tmp_path / "missing.ipynb"
-    proc = dlcourse("grade", "a01_tensors", str(nb), cwd=course)
-    assert proc.returncode == 0 and "cannot read" in proc.stdout
+    # a path that does not exist (a glob typo) is a usage error, not a 0 in the gradebook
+    good = write_nb(reference_notebook(course, "a01_tensors"), tmp_path / "good.ipynb")
+    out = tmp_path / "out"
+    proc = dlcourse("grade", "a01_tensors", str(good), str(tmp_path / "missing.ipynb"), "--json", str(out),
+                    "--csv", str(tmp_path / "g.csv"), cwd=course)
+    assert proc.returncode == 2 and "no such file" in proc.stderr and "missing.ipynb" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists() and not (tmp_path / "g.csv").exists()
+    proc = dlcourse("grade", "a01_tensors", "/nonexistent/*.ipynb", cwd=course)
+    assert proc.returncode == 2 and "no such file" in proc.stderr
 
 
 def test_check_runs_public_tests_and_counts_hidden(course, tmp_path):
@@ -203,11 +209,21 @@ def test_check_runs_public_tests_and_counts_hidden(course, tmp_path):
     assert proc.returncode == 0, proc.stderr
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("4/4 public tests pass;") and "hidden tests run when graded" in last
-    blank = write_nb(blank_notebook(course, "a01_tensors"), tmp_path / "blank" / "a01_tensors.ipynb")
+    # a browser download renamed the file: the assignment is read from the notebook's cells
+    blank = write_nb(blank_notebook(course, "a01_tensors"), tmp_path / "blank" / "a01_tensors (1).ipynb")
     proc = dlcourse("check", str(blank), cwd=course)
     assert "0/4 public tests pass" in proc.stdout and "NotImplementedError" in proc.stdout
+    assert proc.returncode == 1, "failing public tests must be visible to a script"
+    # a syntax error is named as such, with its cell and line
+    broken = set_cell(reference_notebook(course, "a01_tensors"), "patchify", "def patchify(images, p):\n    return (\n")
+    proc = dlcourse("check", str(write_nb(broken, tmp_path / "broken.ipynb")), cwd=course)
+    assert proc.returncode == 1 and "SyntaxError" in proc.stdout and "patchify" in proc.stdout, proc.stdout
+    # not a notebook: says so, in one line
+    (tmp_path / "notes.txt").write_text("hello")
+    proc = dlcourse("check", str(tmp_path / "notes.txt"), cwd=course)
+    assert proc.returncode == 2 and "not valid notebook JSON" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_hidden_suites_exist_for_every_assignment(course):
     for a in ASSIGNMENTS:
-        assert suite_path(course, a).is_file()
+        assert Course(course).suite(a).is_file()

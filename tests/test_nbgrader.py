@@ -60,7 +60,7 @@ def test_autograde_equals_dlcourse_grade_on_tricky_notebooks(graded_course):
     assert set(nbg) == set(TRICKS) | {"deletes_test_cell"}
     for student, score in nbg.items():
         ours = grade_notebook(graded_course, A, graded_course / "submitted" / student / A / f"{A}.ipynb")
-        assert score == ours["score"], (student, score, ours["score"])
+        assert score == ours.score, (student, score, ours.score)
     assert nbg["writes_stderr"] == nbg["deletes_test_cell"] == 18  # right answers keep their points
     assert 0 < nbg["patches_asserts"] < 18  # the wrong pairwise_sq_dists is caught outside the kernel
     assert nbg["kills_kernel"] == 18 - 4  # the cell that ran os._exit is skipped; fit_ridge's 4 points lost

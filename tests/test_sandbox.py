@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.remote import Limits, Sandbox, StudentError, Submission
+from autograder.assignments import Forbid
+from autograder.limits import Limits
+from autograder.remote import StudentError, Submission
+from autograder.sandbox import Sandbox
 from autograder.testing import assert_close
 
 HOSTILE = r'''
@@ -63,7 +66,7 @@ class Scale(torch.nn.Module):
 @pytest.fixture(scope="module")
 def sub(course):
     box = Sandbox([{"id": "c", "source": HOSTILE, "kind": "answer"}],
-                  [{"name": "torch.cdist", "aten": ["_cdist_forward"], "raise": True}],
+                  [Forbid("torch.cdist", aten=("_cdist_forward",))],
                   Limits(call_seconds=3, total_seconds=120), denied=[str(course)], allowed=[])
     box.start()
     yield Submission(box)

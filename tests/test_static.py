@@ -41,6 +41,13 @@ def test_scoped_forbids_only_count_for_their_names():
     r = report(src, A02)
     assert "torch.Tensor.backward" in labels(r.violations_for({"mlp_backward"}))
     assert r.violations_for({"train"}) == []
+    # one rule for static and runtime: a scoped forbid counts for the code reached from a name in its
+    # scope, not for everything a test happened to use alongside it
+    clean = report("def mlp_backward(x):\n    return helper(x)\ndef helper(x):\n    return x\n"
+                   "def train(x):\n    loss.backward()\n", A02)
+    assert clean.violations_for({"train", "mlp_backward"}) == []
+    dirty = report("def mlp_backward(x):\n    return helper(x)\ndef helper(x):\n    loss.backward()\n", A02)
+    assert "torch.Tensor.backward" in labels(dirty.violations_for({"mlp_backward"}))
 
 
 def test_integrity_rules_catch_escape_hatches():

@@ -1,0 +1,410 @@
+"""The process side of the sandbox: one limited worker process per submission, and the calls to it.
+
+Workers are forked from a warm *zygote* (`worker.py`, started once with `python -I`, torch
+imported and warmed up), so a fresh process per submission costs milliseconds, not seconds. The
+grader holds three things per worker: the socket the calls travel on, a pipe with its
+stdout/stderr (drained and capped here), and a *lifeline* socket to the zygote, which reports the
+worker's pid and exit status and kills the worker as soon as the grader's end closes, whatever
+ended the grader. Student code is limited in CPU seconds (read from /proc), with a wall limit
+`limits.WALL_FACTOR` times larger behind each, so load on the machine never changes a score.
+
+`remote.py` turns these calls into what hidden tests see (`student.fn(...)`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .assignments import Forbid
+from .limits import START_SECONDS, WALL_FACTOR, Limits
+
+WORKER_SOURCE = (Path(__file__).with_name("worker.py")).read_text()
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_SLICE = 0.25  # seconds between two looks at a busy worker's CPU time
+
+
+class StudentError(AssertionError):
+    """A test failed because of the student's code; `str()` is the reason shown to the student."""
+
+
+@dataclass
+class Violation:
+    """A forbidden built-in reached at run time, and the student name whose call reached it."""
+
+    label: str
+    origin: str
+
+
+# --------------------------------------------------------------------------- the zygote
+class Zygote:
+    """A warm process that forks workers on request (see worker.py)."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
+               "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "HOME": tempfile.gettempdir()}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", WORKER_SOURCE, "zygote", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir(), start_new_session=True,
+        )
+        theirs.close()
+        self.ctrl = ours
+        self.owner = os.getpid()
+
+    def alive(self) -> bool:
+        if os.getpid() == self.owner:
+            return self.proc.poll() is None
+        try:  # in a forked session: not our child to poll, but we can ask the kernel
+            os.kill(self.proc.pid, 0)
+            return True
+        except OSError:
+            return False
+
+    def spawn(self, spec: dict) -> Worker:
+        """A fresh worker: returns once the zygote has forked it (its pid is known)."""
+        mine, worker_end = socket.socketpair()
+        out_r, out_w = os.pipe()
+        line_ours, line_zygote = socket.socketpair()
+        try:
+            socket.send_fds(self.ctrl, [json.dumps(spec).encode()],
+                            [worker_end.fileno(), out_w, line_zygote.fileno()])
+        finally:
+            worker_end.close()
+            os.close(out_w)
+            line_zygote.close()
+        worker = Worker(mine, out_r, line_ours)
+        worker.read_pid(START_SECONDS)
+        return worker
+
+    def close(self) -> None:
+        if os.getpid() != self.owner:
+            return
+        self.ctrl.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+_shared: Zygote | None = None
+
+
+def shared_zygote() -> Zygote:
+    """This process's zygote (forked sessions inherit their parent's), started on first use."""
+    global _shared
+    if _shared is None or not _shared.alive():
+        _shared = Zygote()
+        atexit.register(_shared.close)
+    return _shared
+
+
+# --------------------------------------------------------------------------- one worker
+class Worker:
+    """The grader's three ends of one worker process."""
+
+    def __init__(self, sock: socket.socket, out_fd: int, lifeline: socket.socket):
+        self.sock, self.lifeline = sock, lifeline
+        self.out = os.fdopen(out_fd, "rb", buffering=0)
+        self.pid = 0
+        self.status: int | None = None
+        self._buf = b""
+
+    def _lines(self, timeout: float) -> Iterable[dict]:
+        end = time.monotonic() + timeout
+        while True:
+            while b"\n" in self._buf:
+                line, self._buf = self._buf.split(b"\n", 1)
+                yield json.loads(line)
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            self.lifeline.settimeout(left)
+            try:
+                chunk = self.lifeline.recv(4096)
+            except (TimeoutError, OSError):
+                return
+            if not chunk:
+                return
+            self._buf += chunk
+
+    def read_pid(self, timeout: float) -> None:
+        for msg in self._lines(timeout):
+            if "pid" in msg:
+                self.pid = int(msg["pid"])
+                return
+        raise RuntimeError("the grader's worker process could not be started")
+
+    def exit_status(self, timeout: float) -> int | None:
+        """Like Popen.returncode (negative: killed by that signal); None if still running."""
+        if self.status is None:
+            for msg in self._lines(timeout):
+                if "exit" in msg:
+                    self.status = int(msg["exit"])
+                    break
+        return self.status
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the worker so far (0 once it is gone)."""
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / _TICK
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def kill(self) -> None:
+        """SIGKILL the worker's process group, then collect its status from the zygote."""
+        if self.pid and self.status is None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self.exit_status(5.0)
+        for s in (self.sock, self.lifeline):
+            s.close()
+
+
+class _OutputDrain(threading.Thread):
+    """Reads the worker's stdout/stderr so a flood can never block it or fill memory."""
+
+    def __init__(self, stream: io.RawIOBase, cap: int):
+        super().__init__(daemon=True)
+        self.stream, self.cap = stream, cap
+        self.kept = bytearray()
+        self.total = 0
+
+    def run(self) -> None:
+        while True:
+            try:
+                chunk = self.stream.read(1 << 16)
+            except (OSError, ValueError):
+                return
+            if not chunk:
+                return
+            self.total += len(chunk)
+            room = self.cap - len(self.kept)
+            if room > 0:
+                self.kept += chunk[:room]
+
+
+# --------------------------------------------------------------------------- the sandbox
+class Sandbox:
+    """One submission's answer code, living in a worker process (restarted after a crash)."""
+
+    def __init__(self, cells: list[dict], forbids: Iterable[Forbid], limits: Limits | None = None,
+                 denied: Iterable[str] = (), allowed: Iterable[str] = (), zygote: Zygote | None = None):
+        self.cells = cells
+        self.forbids = {f.name: f for f in forbids}
+        self.limits = limits or Limits()
+        self.denied, self.allowed = list(denied), list(allowed)
+        self.zygote = zygote
+        self.started = time.monotonic()
+        self.cpu_spent = 0.0  # CPU seconds of workers that are gone
+        self.worker: Worker | None = None
+        self.exec_report: dict = {}
+        self.top_level_hits: list[str] = []
+        self.restarts = 0
+        self.output = bytearray()
+        self.output_total = 0
+        self.hits: list[Violation] = []
+        self.timed_out: set[str] = set()  # names that hung once are not waited for again
+        self.bad_cells: dict[str, str] = {}  # cells that hung or killed the worker: skipped
+
+    # ------------------------------------------------------------------ process
+    def start(self) -> None:
+        """Start a worker and run the answer cells (again, after a crash)."""
+        self.close()
+        lim = self.limits
+        self.scratch = tempfile.mkdtemp(prefix="nb-")
+        spec = {"scratch": self.scratch, "memory_bytes": lim.memory_bytes, "file_bytes": lim.file_bytes,
+                "cpu_seconds": lim.process_cpu_seconds,
+                "env": {"PATH": "/usr/bin:/bin", "HOME": self.scratch, "MPLCONFIGDIR": self.scratch,
+                        "MPLBACKEND": "Agg", "LANG": "C.UTF-8", "OMP_NUM_THREADS": str(lim.threads),
+                        "OMP_WAIT_POLICY": "PASSIVE", "PYTHONDONTWRITEBYTECODE": "1"}}
+        zygote = self.zygote or shared_zygote()
+        try:
+            self.worker = zygote.spawn(spec)
+        except OSError:  # the zygote is gone (e.g. its owner ended): start our own
+            self.zygote = Zygote()
+            self.worker = self.zygote.spawn(spec)
+        self.drain = _OutputDrain(self.worker.out, lim.output_bytes)
+        self.drain.start()
+        self._request({"forbidden": [f.wire() for f in self.forbids.values()], "denied": self.denied,
+                       "allowed": self.allowed, "threads": lim.threads},
+                      cpu=START_SECONDS, what="starting the grader's worker")
+        errors, defined, hits = [], set(), []
+        for cell in self.cells:
+            if cell["id"] in self.bad_cells:
+                continue
+            try:
+                reply = self._request({"op": "exec", "cells": [cell]}, cpu=lim.exec_seconds,
+                                      what=f"running cell {cell['id']}")
+            except StudentError as exc:  # the cell hung or ended the process: skip it from now on
+                self.bad_cells[cell["id"]] = str(exc)
+                self.restarts -= 1  # _crashed() counted it; a skipped cell is not a lost object
+                return self.start()
+            errors += reply.get("errors", [])
+            defined |= set(reply.get("defined", []))
+            hits += reply.get("hits", [])
+        errors += [{"cell": cid, "type": "skipped", "msg": why, "where": ""} for cid, why in self.bad_cells.items()]
+        self.exec_report = {"errors": errors, "defined": defined}
+        self.top_level_hits = hits
+
+    def close(self) -> None:
+        """Kill the worker and everything it started; keep what it printed."""
+        w = self.worker
+        if w is None:
+            return
+        self.cpu_spent += w.cpu_seconds()
+        w.kill()
+        self.drain.join(timeout=5)
+        w.out.close()
+        self.output_total += self.drain.total
+        room = self.limits.output_bytes - len(self.output)
+        if room > 0:
+            self.output += self.drain.kept[:room]
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.worker = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def cpu_used(self) -> float:
+        return self.cpu_spent + (self.worker.cpu_seconds() if self.worker else 0.0)
+
+    # ------------------------------------------------------------------ messages
+    def _request(self, msg: dict, cpu: float, what: str) -> dict:
+        """Send one message; wait for the reply while the worker has CPU seconds (and wall time) left."""
+        lim = self.limits
+        left_cpu = lim.total_seconds - self.cpu_used()
+        left_wall = lim.total_wall - (time.monotonic() - self.started)
+        if left_cpu <= 0 or left_wall <= 0:
+            raise StudentError(f"not run: the submission used up its {lim.total_seconds:.0f} s time budget")
+        cpu = min(cpu, left_cpu)
+        wall = min(cpu * WALL_FACTOR, left_wall)
+        buf = io.BytesIO()
+        torch.save(msg, buf)
+        data = buf.getvalue()
+        w = self.worker
+        cpu0, t0 = w.cpu_seconds(), time.monotonic()
+        try:
+            w.sock.settimeout(wall)
+            w.sock.sendall(struct.pack("<Q", len(data)) + data)
+            head = self._recv_exact(8, cpu0, t0, cpu, wall)
+            (n,) = struct.unpack("<Q", head)
+            if n > 1 << 30:
+                raise StudentError(f"{what}: the reply was larger than 1 GiB")
+            payload = self._recv_exact(n, cpu0, t0, cpu, wall)
+        except TimeoutError:
+            spent = w.cpu_seconds() - cpu0
+            self._crashed()
+            if spent >= cpu:
+                raise StudentError(f"{what}: timed out after {cpu:.0f} s of CPU time "
+                                   "(an infinite loop, or far too slow)") from None
+            raise StudentError(f"{what}: timed out: no answer within {wall:.0f} s "
+                               "(is it waiting or sleeping?)") from None
+        except (EOFError, ConnectionError, OSError):
+            code = self._crashed()
+            raise StudentError(f"{what}: the process running your code ended ({code})") from None
+        try:
+            reply = torch.load(io.BytesIO(payload), weights_only=True)
+        except Exception:  # noqa: BLE001 - anything that is not plain data is refused
+            self._crashed()
+            raise StudentError(f"{what}: returned something the grader cannot read as plain data") from None
+        if not isinstance(reply, dict):
+            raise StudentError(f"{what}: malformed reply")
+        return reply
+
+    def _recv_exact(self, n: int, cpu0: float, t0: float, cpu: float, wall: float) -> bytes:
+        """n bytes from the worker; TimeoutError once it has used `cpu` CPU seconds or `wall` seconds."""
+        w = self.worker
+        chunks, got = [], 0
+        while got < n:
+            w.sock.settimeout(_SLICE)
+            try:
+                chunk = w.sock.recv(min(n - got, 1 << 20))
+            except TimeoutError:
+                if w.cpu_seconds() - cpu0 >= cpu or time.monotonic() - t0 >= wall:
+                    raise
+                continue
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _crashed(self) -> str:
+        """Describe why the worker died, then forget it; the next call starts a fresh one."""
+        w = self.worker
+        code = "killed"
+        if w is not None:
+            rc = w.exit_status(0.5)
+            if rc is None:
+                code = "stopped by the grader"
+            elif rc < 0:
+                sig = -rc
+                code = {9: "killed: out of memory or time", 11: "segmentation fault", 24: "CPU time limit",
+                        25: "file size limit"}.get(sig, f"signal {sig}")
+            else:
+                code = f"exit status {rc}: did your code call sys.exit() or os._exit()?"
+        self.close()
+        self.restarts += 1
+        return code
+
+    def ensure(self) -> None:
+        if self.worker is None:
+            self.start()
+
+    def send(self, msg: dict, origin: str, what: str) -> Any:
+        """One call into student code on behalf of `origin`; returns the reply's wire value."""
+        if origin in self.timed_out:
+            raise StudentError(f"{what}: not run again, {origin} timed out in an earlier test")
+        self.ensure()
+        try:
+            reply = self._request(msg, cpu=self.limits.call_seconds, what=what)
+        except StudentError as exc:
+            if "timed out" in str(exc):
+                self.timed_out.add(origin)
+            raise
+        hits = [h for h in reply.get("hits", []) if h not in self.forbids or self.forbids[h].applies_to(origin)]
+        self.hits += [Violation(label, origin) for label in hits]
+        if hits:
+            raise StudentError(f"{what}: called {', '.join(hits)}, which this assignment forbids (write it yourself)")
+        if not reply.get("ok"):
+            err = reply.get("error", {})
+            detail = f": {err['msg']}" if err.get("msg") else ""
+            raise StudentError(f"{what} raised {err.get('type', 'an error')}{detail}{err.get('where', '')}")
+        return reply.get("value")
+
+    def student_output(self) -> str:
+        """What the student's code printed (capped), for the instructor's log."""
+        live = self.worker is not None
+        total = self.output_total + (self.drain.total if live else 0)
+        kept = bytes(self.output) + (bytes(self.drain.kept) if live else b"")
+        text = kept[: self.limits.output_bytes].decode(errors="replace")
+        if total > len(kept):
+            text += f"\n[... {total - len(kept)} more bytes of output dropped]"
+        return text

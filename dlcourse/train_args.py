@@ -1,0 +1,32 @@
+"""`dlcourse train-gpt`'s arguments, apart from the trainer so that building the CLI imports no torch."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, help="UTF-8 text file (default: the bundled CPython help corpus)")
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--batch-size", type=int, default=12)
+    p.add_argument("--context", type=int, default=64)
+    p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--n-heads", type=int, default=4)
+    p.add_argument("--n-layers", type=int, default=4)
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--min-lr", type=float, default=1e-4, help="end of the cosine schedule")
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--weight-decay", type=float, default=0.1)
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--eval-batches", type=int, default=20)
+    p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--out", type=Path, default=Path("out/gpt.pt"), help="checkpoint path")
+    p.add_argument("--resume", action="store_true", help="continue from --out")
+    p.add_argument("--sample", type=int, default=300, help="characters to sample at the end (0: none)")
+    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--top-k", type=int, default=20)
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--no-progress", action="store_true")
