@@ -1,8 +1,9 @@
 """Every limit of grading in one place: what a submission may use, and the wall limits derived from it.
 
 Student code is limited in *CPU seconds* (what it computes), never in raw wall time alone, so
-a score does not depend on how loaded the grading machine is. Each CPU limit has a wall limit
-`WALL_FACTOR` times larger behind it, for code that sleeps or blocks instead of computing.
+a score does not depend on how loaded the grading machine is. Code that sleeps or blocks instead
+of computing (it uses almost no CPU) is stopped once the same number of wall seconds has passed,
+and behind everything stands a wall limit `WALL_FACTOR` times the CPU limit.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WALL_FACTOR = 4.0  # two busy processes on each core make a call ~3x slower: a wall limit stays generous
+IDLE_SHARE = 0.05  # a worker using less than this share of one CPU is sleeping or blocked, not slowed by load:
+#                    it gets its CPU limit in wall seconds, no more
 START_SECONDS = 30.0  # a warm worker is forked in milliseconds; this is for a machine under heavy load
 FATAL_SECONDS = 120.0  # listing the suite with every test failed (trusted code, no student process)
 GRACE_SECONDS = 60.0  # the trusted session's own work on top of the student's budget

@@ -34,7 +34,7 @@ from typing import Any
 import torch
 
 from .assignments import Forbid
-from .limits import START_SECONDS, WALL_FACTOR, Limits
+from .limits import IDLE_SHARE, START_SECONDS, WALL_FACTOR, Limits
 
 WORKER_SOURCE = (Path(__file__).with_name("worker.py")).read_text()
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -138,8 +138,8 @@ class Worker:
             left = end - time.monotonic()
             if left <= 0:
                 return
-            self.lifeline.settimeout(left)
             try:
+                self.lifeline.settimeout(left)
                 chunk = self.lifeline.recv(4096)
             except (TimeoutError, OSError):
                 return
@@ -324,8 +324,12 @@ class Sandbox:
             if spent >= cpu:
                 raise StudentError(f"{what}: timed out after {cpu:.0f} s of CPU time "
                                    "(an infinite loop, or far too slow)") from None
-            raise StudentError(f"{what}: timed out: no answer within {wall:.0f} s "
-                               "(is it waiting or sleeping?)") from None
+            waited = time.monotonic() - t0
+            if spent < IDLE_SHARE * waited:
+                raise StudentError(f"{what}: timed out: no answer after {waited:.0f} s while using almost no CPU "
+                                   "(is it waiting or sleeping?)") from None
+            raise StudentError(f"{what}: timed out: no answer within {waited:.0f} s "
+                               f"({spent:.0f} s of CPU time)") from None
         except (EOFError, ConnectionError, OSError):
             code = self._crashed()
             raise StudentError(f"{what}: the process running your code ended ({code})") from None
@@ -339,7 +343,8 @@ class Sandbox:
         return reply
 
     def _recv_exact(self, n: int, cpu0: float, t0: float, cpu: float, wall: float) -> bytes:
-        """n bytes from the worker; TimeoutError once it has used `cpu` CPU seconds or `wall` seconds."""
+        """n bytes from the worker; TimeoutError once it has used `cpu` CPU seconds, or slept through
+        `cpu` wall seconds, or after `wall` seconds in any case (limits.py)."""
         w = self.worker
         chunks, got = [], 0
         while got < n:
@@ -347,7 +352,8 @@ class Sandbox:
             try:
                 chunk = w.sock.recv(min(n - got, 1 << 20))
             except TimeoutError:
-                if w.cpu_seconds() - cpu0 >= cpu or time.monotonic() - t0 >= wall:
+                used, elapsed = w.cpu_seconds() - cpu0, time.monotonic() - t0
+                if used >= cpu or elapsed >= wall or (elapsed >= cpu and used < IDLE_SHARE * elapsed):
                     raise
                 continue
             if not chunk:
