@@ -26,9 +26,11 @@ c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back, and
 
 # Points come from the hidden suite, run outside the kernel (autograder/nbgrader_glue.py), so
 # `nbgrader autograde` and `dlcourse grade` give the same points for the same notebook.
-try:
-    from autograder.nbgrader_glue import configure
+# DLCOURSE_STOCK_NBGRADER=1 switches the glue off (bench/grading.py measures plain nbgrader with it).
+if os.environ.get("DLCOURSE_STOCK_NBGRADER") != "1":
+    try:
+        from autograder.nbgrader_glue import configure
 
-    configure(c, _here)
-except ImportError:  # the course package is not installed: plain nbgrader behaviour
-    pass
+        configure(c, _here)
+    except ImportError:  # the course package is not installed: plain nbgrader behaviour
+        pass

@@ -209,7 +209,7 @@ def serve(jobs: int) -> None:
 
     from . import assignments
     from .limits import FATAL_SECONDS
-    from .sandbox import shared_zygote
+    from .zygote import shared_zygote
 
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # nothing but the protocol may write the protocol stream

@@ -21,8 +21,9 @@ from .course import Course
 from .notebook import NotebookProblem, Template, extract, parse_notebook, read_notebook
 from .plugin import GradingPlugin
 from .result import GradingResult
-from .sandbox import Sandbox, Zygote
+from .sandbox import Sandbox
 from .static import StaticReport
+from .zygote import Zygote
 
 
 def pytest_args(course: Course, assignment: str) -> list[str]:

@@ -20,7 +20,8 @@ from autograder.limits import Limits
 from autograder.pool import GradingPool
 from autograder.remote import StudentError, Submission
 from autograder.samples import blank_notebook, reference_notebook
-from autograder.sandbox import Sandbox, Zygote
+from autograder.sandbox import Sandbox
+from autograder.zygote import Zygote
 
 A = "a01_tensors"
 
