@@ -202,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train-gpt", help="train the reference GPT (solutions/a09_gpt) on the bundled corpus")
     add_arguments(t)
     t.set_defaults(func=cmd_train_gpt)
+
+    from . import gradescope, report
+
+    gradescope.add_parser(sub)
+    report.add_parser(sub)
     return p
 
 
