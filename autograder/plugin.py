@@ -9,7 +9,6 @@ used a name whose code refers to one (static scan).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 
@@ -23,7 +22,7 @@ from .static import StaticReport
 class GradingPlugin:
     """Registered with `pytest.main(plugins=[...])` by `session.py`, once per submission."""
 
-    make_sandbox: Any  # () -> Sandbox, or None when the notebook cannot be graded
+    sandbox: Sandbox | None  # started before pytest (its own limits, not a test's timeout); None if fatal
     static: StaticReport | None
     fatal: str | None = None
     missing_reason: dict[str, str] = field(default_factory=dict)
@@ -31,7 +30,7 @@ class GradingPlugin:
     visible_only: bool = False
     results: list[TestResult] = field(default_factory=list)
     skipped_hidden: int = 0
-    sandbox: Sandbox | None = None
+    start_error: str = ""
     _sub: Submission | None = None
     _hits_at: int = 0
 
@@ -40,7 +39,8 @@ class GradingPlugin:
     def student(self) -> Submission:
         if self.fatal:
             raise StudentError(self.fatal)
-        self.sandbox = self.make_sandbox()
+        if self.sandbox is None:
+            raise StudentError(self.start_error or "the grader's worker did not start")
         self._sub = Submission(self.sandbox, missing_reason=self.missing_reason, static=self.static,
                                cell_of=self.cell_of)
         return self._sub

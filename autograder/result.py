@@ -12,6 +12,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+_FATAL = "Could not grade this notebook: "  # the first line of a results.json's output when nothing was graded
+
+
+def _number(x: Any, what: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise ValueError(f"{what} is not a number")
+    return float(x)
+
 
 @dataclass
 class TestResult:
@@ -92,7 +100,7 @@ class GradingResult:
         return cls(**data)
 
     def output_text(self) -> str:
-        lines = [f"Could not grade this notebook: {self.fatal}"] if self.fatal else []
+        lines = [f"{_FATAL}{self.fatal}"] if self.fatal else []
         lines += [f"- {p}" for p in self.problems]
         lines.append(f"Score: {self.score:g} / {self.max_score:g}")
         return "\n".join(lines)
@@ -132,25 +140,43 @@ class GradingResult:
         }
 
     @classmethod
-    def from_gradescope_dict(cls, data: dict[str, Any]) -> GradingResult:
-        """A stored results.json back into a result (resume, reports). Raises ValueError if it is not one."""
+    def from_gradescope_dict(cls, data: Any) -> GradingResult:
+        """A stored results.json back into a result (resume, reports); also one written by an older
+        grader or by hand. Raises ValueError, saying why, if it is not a results.json."""
         if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
-            raise ValueError("not a results.json (no tests list)")
-        extra = data.get("extra_data") or {}
+            raise ValueError("no `tests` list (not a results.json)")
+        extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
+        output = data.get("output") if isinstance(data.get("output"), str) else ""
         tests = []
-        for t in data["tests"]:
-            te = t.get("extra_data") or {}
-            name = te.get("test") or str(t.get("name", "")).split(":")[0]
-            passed = t.get("status") == "passed"
-            tests.append(TestResult(name=name, title=te.get("title", t.get("name", name)),
-                                    cell=te.get("cell", (t.get("tags") or [""])[0]),
-                                    max_points=float(t.get("max_score", 0)), visibility=t.get("visibility", "visible"),
-                                    points=float(t.get("score", 0)), status=t.get("status", "failed"),
-                                    message="" if passed else str(t.get("output", ""))))
-        return cls(assignment=extra.get("assignment", ""), tests=tests, fatal=extra.get("fatal"),
-                   problems=list(extra.get("problems", [])), seconds=float(data.get("execution_time", 0.0)),
-                   notebook=extra.get("notebook", "<notebook>"), notebook_sha256=extra.get("notebook_sha256", ""),
-                   student=extra.get("student", ""), hidden_not_run=int(extra.get("hidden_not_run", 0)))
+        for i, t in enumerate(data["tests"]):
+            if not isinstance(t, dict):
+                raise ValueError(f"tests[{i}] is not an object")
+            te = t.get("extra_data") if isinstance(t.get("extra_data"), dict) else {}
+            shown_id, _, shown_title = str(t.get("name", f"test {i + 1}")).partition(": ")
+            name = str(te.get("test") or shown_id).strip()
+            tags = t.get("tags") if isinstance(t.get("tags"), list) else []
+            points = _number(t.get("score", 0), f"tests[{i}].score")
+            max_points = _number(t.get("max_score", points), f"tests[{i}].max_score")
+            status = t.get("status") if t.get("status") in ("passed", "failed") else (
+                "passed" if points >= max_points else "failed")
+            message = str(t.get("output") or "").strip()
+            tests.append(TestResult(name=name, title=str(te.get("title") or shown_title.strip() or name),
+                                    cell=str(te.get("cell") or (tags[0] if tags else "")), max_points=max_points,
+                                    visibility=str(t.get("visibility", "visible")), points=points, status=status,
+                                    message="" if status == "passed" else (message or "(no message)")))
+        if "fatal" in extra:
+            fatal = str(extra["fatal"]) if extra["fatal"] else None
+        else:  # an older results.json: the reason is the output's first line
+            first = output.splitlines()[0] if output else ""
+            fatal = first[len(_FATAL):] if first.startswith(_FATAL) else None
+        if not tests and not fatal:
+            fatal = (output.splitlines() or ["no test ran"])[0]
+        return cls(assignment=str(extra.get("assignment") or ""), tests=tests, fatal=fatal,
+                   problems=[str(p) for p in extra.get("problems") or []],
+                   seconds=_number(data.get("execution_time", 0.0), "execution_time"),
+                   notebook=str(extra.get("notebook") or "<notebook>"),
+                   notebook_sha256=str(extra.get("notebook_sha256") or ""), student=str(extra.get("student") or ""),
+                   hidden_not_run=int(extra.get("hidden_not_run") or 0))
 
     def csv_row(self, columns: list[str]) -> list[Any]:
         """[student, total, points of each test in `columns`] for an LMS gradebook import."""

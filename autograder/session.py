@@ -21,7 +21,7 @@ from .course import Course
 from .notebook import NotebookProblem, Template, extract, parse_notebook, read_notebook
 from .plugin import GradingPlugin
 from .result import GradingResult
-from .sandbox import Sandbox
+from .sandbox import Sandbox, StudentError
 from .static import StaticReport
 from .zygote import Zygote
 
@@ -70,27 +70,33 @@ def run(root: Path, assignment: str, notebook: Path | None = None, nb_json: str 
     denied = [str(course.root)]
     allowed = [str(course.root / "dlcourse"), str(course.root / "assignments")]
 
-    def make_sandbox() -> Sandbox:
+    # The answer cells run before pytest, under the sandbox's own CPU limits per cell, so a slow or
+    # hanging cell costs what it should and never a test's timeout.
+    box, start_error = None, ""
+    if result.fatal is None:
         box = Sandbox([c.__dict__ for c in cells], spec.forbidden, spec.limits, denied=denied, allowed=allowed,
                       zygote=zygote)
-        box.start()
-        return box
-
-    plugin = GradingPlugin(make_sandbox, static, fatal=result.fatal, missing_reason=missing, cell_of=template.defines,
-                           visible_only=visible_only)
+        try:
+            box.start()
+        except StudentError as exc:
+            start_error = str(exc)
+    plugin = GradingPlugin(box if not start_error else None, static, fatal=result.fatal, missing_reason=missing,
+                           cell_of=template.defines, visible_only=visible_only, start_error=start_error)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only the plugins named in pytest_args
     log = io.StringIO()
-    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        code = pytest.main(pytest_args(course, assignment), plugins=[plugin])
-    box = plugin.sandbox
-    if box is not None:
-        errors = box.exec_report.get("errors", [])
-        result.problems += [f"cell {e['cell']}: {e['type']}: {e['msg']}{e['where']}" for e in errors]
-        if box.top_level_hits:
-            result.problems.append("note: top-level code (outside your functions) called "
-                                   + ", ".join(box.top_level_hits) + "; not counted, but do not use it in answers")
-        result.student_output = box.student_output()
-        box.close()
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            code = pytest.main(pytest_args(course, assignment), plugins=[plugin])
+        if box is not None:
+            errors = box.exec_report.get("errors", [])
+            result.problems += [f"cell {e['cell']}: {e['type']}: {e['msg']}{e['where']}" for e in errors]
+            if box.top_level_hits:
+                result.problems.append("note: top-level code (outside your functions) called "
+                                       + ", ".join(box.top_level_hits) + "; not counted, but do not use it in answers")
+            result.student_output = box.student_output()
+    finally:
+        if box is not None:
+            box.close()
     if code not in (0, 1) and not plugin.results:
         raise RuntimeError(f"hidden suite for {assignment} did not run (pytest exit {code}):\n{log.getvalue()[-2000:]}")
     result.tests = plugin.results

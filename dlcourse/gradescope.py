@@ -88,10 +88,11 @@ def bundle_files(course: Path, assignment: str) -> dict[str, Path]:
 
 
 def outer_timeout(assignment: str) -> int:
-    """Seconds run_autograder waits for the grader: its own hard limit, its fatal rerun, start-up."""
+    """Seconds run_autograder waits for the grader: its own hard limit, its fallback run, start-up."""
     from autograder import assignments
+    from autograder.limits import FATAL_SECONDS, START_SECONDS
 
-    return int(assignments.get(assignment).limits.total_seconds) + 120 + 300 + 60
+    return int(assignments.get(assignment).limits.session_seconds + FATAL_SECONDS + START_SECONDS + 60)
 
 
 def setup_sh(assignment: str, reqs: list[str]) -> str:
@@ -167,9 +168,9 @@ def build_zip(course: Path, assignment: str, out: Path, *, pin: bool = True) -> 
     Refuses (CourseError) when the assignment has no suite or release, or when any bundled file
     carries a solution marker: the zip must never leak answers, even from a stale release.
     """
-    from autograder.grade import CourseError, check_assignment
+    from autograder.course import Course, CourseError
 
-    check_assignment(course, assignment)
+    Course(course).check(assignment)
     files = bundle_files(course, assignment)
     for name, path in files.items():
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -333,9 +334,9 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------------------------------- CLI
 def cmd_gradescope(args: argparse.Namespace) -> int:
     """`dlcourse gradescope ASSIGNMENT -o OUT.zip`."""
-    from autograder.grade import find_course
+    from .cli import _course
 
-    course = find_course(args.course) if args.course else find_course()
+    course = _course(args)
     out = Path(args.output) if args.output else Path(f"{args.assignment}-gradescope.zip")
     names = build_zip(course, args.assignment, out, pin=not args.no_pin)
     minutes = -(-outer_timeout(args.assignment) // 60)

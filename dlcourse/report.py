@@ -6,9 +6,9 @@ common failure messages, the notebooks that could not be graded and why. Figures
 and there is no external CSS, JS or font, so the file can be mailed or archived as is. Everything
 that comes from a results.json (names, messages, reasons) is student-derived and HTML-escaped.
 
-Reads both the current results.json and the richer one of the grader refactor: `extra_data.fatal`
-and per-test `extra_data.test`/`cell` are used when present, else recovered from `output`, `name`
-and `tags`.
+Each file is read by `GradingResult.from_gradescope_dict`, the grader's own reader, which also
+understands results.json files written by older graders (reasons recovered from `output`, `name`
+and `tags`).
 """
 
 from __future__ import annotations
@@ -24,18 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_FATAL_PREFIX = "Could not grade this notebook: "
-
-
-@dataclass
-class TestResult:
-    test: str
-    title: str
-    cell: str
-    score: float
-    max_score: float
-    passed: bool
-    message: str
+from autograder.result import GradingResult, TestResult
 
 
 @dataclass
@@ -93,55 +82,20 @@ class Summary:
 
 
 # -------------------------------------------------------------------------------- reading
-def _num(x: object, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, int | float):
-        raise ValueError(f"{what} is not a number")
-    return float(x)
-
-
 def parse_result(data: object, path: Path, folder: Path) -> Result:
     """One results.json dict -> Result; ValueError (with why) if it is not a results.json."""
-    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
-        raise ValueError("no `tests` list (not a results.json)")
+    res = GradingResult.from_gradescope_dict(data)
+    score = float(data["score"]) if isinstance(data.get("score"), int | float) else res.score  # what Gradescope shows
     extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
-    output = data.get("output") if isinstance(data.get("output"), str) else ""
-    tests = []
-    for i, t in enumerate(data["tests"]):
-        if not isinstance(t, dict):
-            raise ValueError(f"tests[{i}] is not an object")
-        name = str(t.get("name", f"test {i + 1}"))
-        tx = t.get("extra_data") if isinstance(t.get("extra_data"), dict) else {}
-        test_id, _, title = name.partition(": ")
-        test_id = str(tx.get("test") or test_id).strip()
-        tags = t.get("tags") if isinstance(t.get("tags"), list) else []
-        cell = str(tx.get("cell") or (tags[0] if tags else ""))
-        score = _num(t.get("score", 0), f"tests[{i}].score")
-        max_score = _num(t.get("max_score", score), f"tests[{i}].max_score")
-        status = t.get("status")
-        passed = status == "passed" if status in ("passed", "failed") else score >= max_score
-        message = str(t.get("output") or "").strip()
-        tests.append(TestResult(test_id, title.strip() or test_id, cell, score, max_score, passed,
-                                "" if passed else (message or "(no message)")))
-    if "fatal" in extra:  # the refactored grader says so directly (None = graded)
-        fatal = str(extra["fatal"]) if extra["fatal"] else None
-    else:
-        first = output.splitlines()[0] if output else ""
-        fatal = first[len(_FATAL_PREFIX):] if first.startswith(_FATAL_PREFIX) else None
-    if not tests and not fatal:
-        fatal = (output.splitlines() or ["no test ran"])[0]
-    if "score" in data:
-        score = _num(data["score"], "score")
-    else:
-        score = sum(t.score for t in tests)
     max_score = extra.get("max_score")
     if not isinstance(max_score, int | float) or isinstance(max_score, bool):
-        max_score = sum(t.max_score for t in tests) if tests else None
-    notebook = str(extra.get("notebook") or "")
+        max_score = res.max_score if res.tests else None
     rel = path.relative_to(folder)
-    student = str(extra.get("student") or (rel.parent.as_posix() if path.stem == "results" and rel.parent.parts
-                                           else rel.with_suffix("").as_posix()))
-    return Result(rel, student, notebook, str(extra.get("assignment") or ""), score,
-                  None if max_score is None else float(max_score), fatal, tests)
+    student = res.student or (rel.parent.as_posix() if path.stem == "results" and rel.parent.parts
+                              else rel.with_suffix("").as_posix())
+    notebook = "" if res.notebook == "<notebook>" else res.notebook
+    return Result(rel, student, notebook, res.assignment, score, None if max_score is None else float(max_score),
+                  res.fatal, res.tests)
 
 
 def load_results(folder: Path) -> tuple[list[Result], list[tuple[Path, str]]]:
@@ -173,11 +127,11 @@ def summarize(folder: Path, results: list[Result], skipped: list[tuple[Path, str
         if r.fatal:
             continue
         for t in r.tests:
-            per[(r.assignment, t.test)].append(t)
+            per[(r.assignment, t.name)].append(t)
             if not t.passed:
-                failures[(r.assignment, t.test, " ".join(t.message.split())[:500])] += 1
+                failures[(r.assignment, t.name, " ".join(t.message.split())[:500])] += 1
     tests = [TestStats(a, name, ts[0].title, ts[0].cell, sum(t.passed for t in ts), len(ts),
-                       max(t.max_score for t in ts), statistics.fmean(t.score for t in ts))
+                       max(t.max_points for t in ts), statistics.fmean(t.points for t in ts))
              for (a, name), ts in per.items()]
     tests.sort(key=lambda s: (s.rate, s.assignment, s.test))
     maxes = {r.max_score for r in results}
@@ -341,7 +295,7 @@ def render_html(s: Summary) -> str:
                  "</summary><table><tr>" + ("<th>assignment</th>" if several else "") +
                  "<th>student</th><th>score</th><th>failed tests</th><th>file</th></tr>")
     for r in sorted(s.results, key=lambda r: (r.score, r.student)):
-        failed = "could not be graded" if r.fatal else ", ".join(t.test for t in r.tests if not t.passed) or "-"
+        failed = "could not be graded" if r.fatal else ", ".join(t.name for t in r.tests if not t.passed) or "-"
         mx = f" / {_fmt(r.max_score)}" if r.max_score is not None else ""
         parts.append("<tr>" + (f"<td>{e(r.assignment)}</td>" if several else "") +
                      f'<td>{e(r.student)}</td><td class="n">{_fmt(r.score)}{mx}</td><td>{e(failed)}</td>'
