@@ -1,8 +1,13 @@
 """nbgrader configuration for the course (SPEC §1). Paths are relative to this file's folder."""
 
 import os
+import warnings
 
 c = get_config()  # noqa: F821 - injected by traitlets when nbgrader loads this file
+
+# nbgrader 0.9 with SQLAlchemy 2 warns on every submission about objects "not in session" (harmless,
+# nbgrader's own autoflush); warnings people learn to ignore hide the real ones.
+warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
 
 _here = os.path.dirname(os.path.abspath(__file__))
 
