@@ -211,6 +211,12 @@ class _FunctionTrap(TorchFunctionMode):
 
 
 class _DispatchTrap(TorchDispatchMode):
+    @classmethod
+    def _should_skip_dynamo(cls):
+        # torch would wrap __torch_dispatch__ in dynamo.disable, importing torch._dynamo (~1 s) on the
+        # first call; nothing in the worker compiles, so there is nothing to skip.
+        return False
+
     def __init__(self, trap):
         super().__init__()
         self.trap = trap
