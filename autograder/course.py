@@ -18,26 +18,39 @@ class Course:
     root: Path
 
     def suite(self, assignment: str) -> Path:
-        return self.root / "autograder" / "suites" / f"{assignment}.py"
+        return self.suites_dir / f"{assignment}.py"
 
+    @property
     def suites_dir(self) -> Path:
         return self.root / "autograder" / "suites"
 
+    @property
+    def solutions_dir(self) -> Path:
+        return self.root / "solutions"
+
+    @property
+    def releases_dir(self) -> Path:
+        return self.root / "assignments"
+
+    @property
+    def submitted_dir(self) -> Path:
+        return self.root / "submitted"
+
     def release(self, assignment: str) -> Path:
         """The released notebook: the template every submission is read against."""
-        return self.root / "assignments" / assignment / f"{assignment}.ipynb"
+        return self.releases_dir / assignment / f"{assignment}.ipynb"
 
     def solution(self, assignment: str) -> Path:
-        return self.root / "solutions" / assignment / f"{assignment}.ipynb"
+        return self.solutions_dir / assignment / f"{assignment}.ipynb"
 
     def submitted(self, student: str, assignment: str) -> Path:
-        return self.root / "submitted" / student / assignment / f"{assignment}.ipynb"
+        return self.submitted_dir / student / assignment / f"{assignment}.ipynb"
 
     def source_assignments(self) -> list[str]:
-        return sorted(p.parent.name for p in (self.root / "solutions").glob("*/*.ipynb"))
+        return sorted(p.parent.name for p in self.solutions_dir.glob("*/*.ipynb"))
 
     def released_assignments(self) -> list[str]:
-        return sorted(p.parent.name for p in (self.root / "assignments").glob("*/*.ipynb"))
+        return sorted(p.parent.name for p in self.releases_dir.glob("*/*.ipynb"))
 
     def check(self, assignment: str) -> None:
         """CourseError unless this assignment can be graded here (ValueError if unknown)."""

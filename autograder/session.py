@@ -32,7 +32,7 @@ def pytest_args(course: Course, assignment: str) -> list[str]:
     return [str(course.suite(assignment)), "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
             "-p", "no:unraisableexception", "-p", "pytest_timeout",
             "-o", f"timeout={limits.test_seconds}", "-o", "timeout_method=signal",
-            "-W", "ignore", "--rootdir", str(course.suites_dir())]
+            "-W", "ignore", "--rootdir", str(course.suites_dir)]
 
 
 def run(root: Path, assignment: str, notebook: Path | None = None, nb_json: str | None = None,

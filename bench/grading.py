@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import find_course
+from autograder.course import Course, find_course
 from autograder.grade import grade_batch, plan
 from autograder.samples import all_submissions, patched_notebook, samples_for
 from dlcourse.demo import make_course_copy
@@ -38,7 +38,7 @@ def place(course: Path, assignment: str, copies: int) -> list[Path]:
     paths = []
     for c in range(copies):
         for name, nb in nbs.items():
-            path = course / "submitted" / f"{name}_{c}" / assignment / f"{assignment}.ipynb"
+            path = Course(course).submitted(f"{name}_{c}", assignment)
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, str(path))
             paths.append(path)
@@ -78,7 +78,7 @@ def main() -> None:
             grade_batch(demo, assignment, plan(assignment, nbs, None), n_jobs=a.jobs, force=True, progress=False)
             ours = (time.perf_counter() - t0) / len(nbs)
             print(f"{assignment:<16} {len(nbs):>4} {stock:>15.2f} {glue:>14.2f} {ours:>15.2f} {stock / ours:>17.1f}x")
-        ref = demo / "submitted" / "reference_0" / a.assignments[0] / f"{a.assignments[0]}.ipynb"
+        ref = Course(demo).submitted("reference_0", a.assignments[0])
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "dlcourse.cli", "check", str(ref)], cwd=demo, capture_output=True)
         print(f"dlcourse check {a.assignments[0]} (reference, cold start): {time.perf_counter() - t0:.2f} s")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.course import Course
 from autograder.grade import grade_batch, plan
 from autograder.samples import all_submissions
 
@@ -38,8 +39,8 @@ def make_course_copy(course: Path, dest: Path) -> None:
     """What a course needs: config, sources, suites (the package itself is imported as installed)."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(course / "nbgrader_config.py", dest)
-    shutil.copytree(course / "solutions", dest / "solutions")
-    shutil.copytree(course / "autograder" / "suites", dest / "autograder" / "suites",
+    shutil.copytree(Course(course).solutions_dir, Course(dest).solutions_dir)
+    shutil.copytree(Course(course).suites_dir, Course(dest).suites_dir,
                     ignore=shutil.ignore_patterns("__pycache__"))
 
 
@@ -47,7 +48,7 @@ def place_submissions(course: Path, assignment: str, wrong: int | None = 1) -> l
     """reference, blank and `wrong` partly-wrong samples (all with None) as submitted notebooks."""
     students = []
     for student, nb in all_submissions(course, assignment, wrong).items():
-        path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+        path = Course(course).submitted(student, assignment)
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, str(path))
         students.append(student)
@@ -63,7 +64,7 @@ def nbgrader_scores(course: Path) -> dict[tuple[str, str], float]:
 
 def feedback_leaks(course: Path, assignment: str) -> list[str]:
     """Feedback files that show hidden test source (they must show names and messages only)."""
-    suite = (course / "autograder" / "suites" / f"{assignment}.py").read_text()
+    suite = Course(course).suite(assignment).read_text()
     probes = [ln.strip() for ln in suite.splitlines() if ln.startswith("def test_")]
     probes += ["BEGIN HIDDEN TESTS", "autograder/suites"]
     leaks = []
@@ -93,7 +94,6 @@ def run_demo(course: Path, keep: Path | None = None, assignments: list[str] | No
         rows = []
         for a in todo:
             students = place_submissions(demo, a, wrong)
-            students_dir = demo / "submitted"
             print(f"2. {a}: {len(students)} submissions ({', '.join(students)})")
             print(f"3. {a}: nbgrader autograde")
             _nbgrader(demo, "autograde", a, "--force")
@@ -102,7 +102,7 @@ def run_demo(course: Path, keep: Path | None = None, assignments: list[str] | No
             leaks = feedback_leaks(demo, a)
             print(f"   feedback shows hidden test source: {'YES: ' + '; '.join(leaks[:3]) if leaks else 'no'}")
             print(f"5. {a}: dlcourse grade (hidden suite, sandboxed)")
-            nbs = [students_dir / s / a / f"{a}.ipynb" for s in students]
+            nbs = [Course(demo).submitted(s, a) for s in students]
             graded = grade_batch(demo, a, plan(a, nbs, demo / "grades" / a), n_jobs=2, force=True, progress=False)
             ours = {job.student: res for job, res, _ in graded}
             rows.append((a, students, ours, bool(leaks)))

@@ -52,7 +52,9 @@ def requirements(course: Path, assignment: str, pin: bool = True) -> list[str]:
     deps = tomllib.loads((course / "pyproject.toml").read_text())["project"]["dependencies"]
     ranges = {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower(): d for d in deps}
     names = ["torch", *GRADING_DEPS]
-    suite = (course / "autograder" / "suites" / f"{assignment}.py").read_text()
+    from autograder.course import Course
+
+    suite = Course(course).suite(assignment).read_text()
     if "dlcourse.data" in suite:  # its datasets (digits) come from scikit-learn
         names.append("scikit-learn")
     out = []
@@ -81,9 +83,11 @@ def bundle_files(course: Path, assignment: str) -> dict[str, Path]:
             if "__pycache__" in rel.parts or rel.parts[1:2] in (("samples",), ("suites",)):
                 continue
             files[f"course/{rel.as_posix()}"] = path
-    files[f"course/autograder/suites/{assignment}.py"] = course / "autograder" / "suites" / f"{assignment}.py"
-    files[f"course/assignments/{assignment}/{assignment}.ipynb"] = (
-        course / "assignments" / assignment / f"{assignment}.ipynb")
+    from autograder.course import Course
+
+    c = Course(course)
+    files[f"course/{c.suite(assignment).relative_to(course).as_posix()}"] = c.suite(assignment)
+    files[f"course/{c.release(assignment).relative_to(course).as_posix()}"] = c.release(assignment)
     return files
 
 

@@ -13,13 +13,15 @@ import sys
 import types
 from pathlib import Path
 
+from autograder.course import Course  # stdlib only: training still needs nothing but torch
+
 # A notebook is JSON: read it without nbformat, so training needs only torch (a GPU image may lack Jupyter).
 _MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", re.M)
 
 
 def solution_source(course: Path, assignment: str) -> str:
     """The setup + answer cells of the solution notebook, markers removed, in notebook order."""
-    path = course / "solutions" / assignment / f"{assignment}.ipynb"
+    path = Course(course).solution(assignment)
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: `dlcourse train-gpt` needs the course checkout")
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
@@ -37,7 +39,7 @@ def load_solution(course: Path, assignment: str) -> types.ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     module = types.ModuleType(name)
-    module.__file__ = str(course / "solutions" / assignment / f"{assignment}.ipynb")
+    module.__file__ = str(Course(course).solution(assignment))
     sys.modules[name] = module  # dataclasses and pickling look classes up by module name
     exec(compile(solution_source(course, assignment), f"<solutions/{assignment}>", "exec"), module.__dict__)
     return module

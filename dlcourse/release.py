@@ -80,11 +80,12 @@ def check_release(course: Path, only: list[str] | None = None) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
         scratch = Path(tmp)
         shutil.copy(course / "nbgrader_config.py", scratch)
-        shutil.copytree(course / "solutions", scratch / "solutions", ignore=shutil.ignore_patterns(*_IGNORE))
+        shutil.copytree(Course(course).solutions_dir, Course(scratch).solutions_dir,
+                        ignore=shutil.ignore_patterns(*_IGNORE))
         todo = release(scratch, only)
         stale = []
         for a in todo:
-            fresh, current = scratch / "assignments" / a, course / "assignments" / a
+            fresh, current = Course(scratch).releases_dir / a, Course(course).releases_dir / a
             if not current.is_dir():
                 stale.append(f"assignments/{a}/ is missing")
                 continue
@@ -93,6 +94,6 @@ def check_release(course: Path, only: list[str] | None = None) -> list[str]:
             stale += [f"assignments/{a}/{n} is missing" for n in cmp.left_only]
             stale += [f"assignments/{a}/{n} should not be there" for n in cmp.right_only]
         if not only:
-            extra = {p.name for p in (course / "assignments").iterdir() if p.is_dir()} - set(todo)
+            extra = {p.name for p in Course(course).releases_dir.iterdir() if p.is_dir()} - set(todo)
             stale += [f"assignments/{a}/ has no source in solutions/" for a in sorted(extra)]
         return stale

@@ -57,3 +57,41 @@ def test_wheel_holds_no_hidden_suites(course, tmp_path):
     blob = b"".join(zipfile.ZipFile(wheel).read(n) for n in names)
     for line in _suite_lines(course):
         assert line.encode() not in blob, line
+
+
+def test_release_check_ignores_jupyter_checkpoints_and_needs_no_activated_venv(course, tmp_path):
+    """Opening a released notebook in Jupyter leaves .ipynb_checkpoints/; nbgrader shells out to
+    `alembic`, which sits next to the venv's python even when the venv is not activated."""
+    import os
+    import shutil
+
+    copy = tmp_path / "course"
+    copy.mkdir()
+    shutil.copy(course / "nbgrader_config.py", copy)
+    for d in ("solutions", "assignments", "autograder/suites"):
+        shutil.copytree(course / d, copy / d)
+    ckpt = copy / "assignments" / "a01_tensors" / ".ipynb_checkpoints"
+    ckpt.mkdir()
+    (ckpt / "a01_tensors-checkpoint.ipynb").write_text("{}")
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["PATH"] = "/usr/bin:/bin"  # nothing of this Python's bin/ on PATH
+    proc = subprocess.run([sys.executable, "-m", "dlcourse.cli", "--course", str(copy), "release", "--check",
+                           "a01_tensors", "a06_attention"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "in sync" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_demo_from_a_non_editable_install_says_so_in_one_line(course, tmp_path):
+    """The wheel leaves the sample submissions out: the demo says what to do instead of a traceback."""
+    code = ("import sys, importlib.abc\n"
+            "class NoSamples(importlib.abc.MetaPathFinder):\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.startswith('autograder.samples'):\n"
+            "            raise ModuleNotFoundError(f\"No module named '{name}'\", name=name)\n"
+            "sys.meta_path.insert(0, NoSamples())\n"
+            "from dlcourse.cli import main\n"
+            "sys.exit(main(['demo']))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=course, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install -e" in lines[0] and "Traceback" not in proc.stderr, proc.stderr

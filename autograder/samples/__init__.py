@@ -18,6 +18,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.course import Course
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -57,8 +59,8 @@ _MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", re.M)
 
 def reference_notebook(course: Path, assignment: str) -> nbformat.NotebookNode:
     """The release notebook with every answer cell filled in from the solution notebook."""
-    release = nbformat.read(str(course / "assignments" / assignment / f"{assignment}.ipynb"), as_version=4)
-    source = nbformat.read(str(course / "solutions" / assignment / f"{assignment}.ipynb"), as_version=4)
+    release = nbformat.read(str(Course(course).release(assignment)), as_version=4)
+    source = nbformat.read(str(Course(course).solution(assignment)), as_version=4)
     answers = {c.metadata["nbgrader"]["grade_id"]: _MARKERS.sub("", c.source)
                for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
     nb = copy.deepcopy(release)
@@ -70,7 +72,7 @@ def reference_notebook(course: Path, assignment: str) -> nbformat.NotebookNode:
 
 
 def blank_notebook(course: Path, assignment: str) -> nbformat.NotebookNode:
-    return nbformat.read(str(course / "assignments" / assignment / f"{assignment}.ipynb"), as_version=4)
+    return nbformat.read(str(Course(course).release(assignment)), as_version=4)
 
 
 def patched_notebook(course: Path, assignment: str, sample: Sample) -> nbformat.NotebookNode:
