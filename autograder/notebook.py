@@ -91,6 +91,9 @@ def parse_notebook(raw: bytes | str, name: str = "the notebook") -> Notebook:
     try:
         data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if not name.endswith(".ipynb") and name != "the notebook":
+            raise NotebookProblem(f"{name} is not a Jupyter notebook (an .ipynb file): submit or check the "
+                                  "notebook itself") from None
         raise NotebookProblem(f"{name} is not valid notebook JSON ({exc.__class__.__name__}: "
                               f"{str(exc)[:80]}); was it truncated or edited outside Jupyter?") from None
     if not isinstance(data, dict) or ("cells" not in data and "worksheets" not in data):

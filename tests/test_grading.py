@@ -221,7 +221,7 @@ def test_check_runs_public_tests_and_counts_hidden(course, tmp_path):
     # not a notebook: says so, in one line
     (tmp_path / "notes.txt").write_text("hello")
     proc = dlcourse("check", str(tmp_path / "notes.txt"), cwd=course)
-    assert proc.returncode == 2 and "not valid notebook JSON" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "not a Jupyter notebook" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_hidden_suites_exist_for_every_assignment(course):
