@@ -80,6 +80,8 @@ def configure(c, course_root: str) -> None:
         SaveAutoGrades,
     )
 
+    from .feedback import OfflineMathHTMLExporter
+
     c.HiddenSuiteScores.course_root = course_root
     c.Autograde.autograde_preprocessors = [
         RobustExecute, HiddenSuiteScores, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
@@ -87,3 +89,5 @@ def configure(c, course_root: str) -> None:
     ]
     # Feedback shows test names and messages, never hidden test source.
     c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    # Feedback travels alone and is read offline: its MathJax is inside the file (autograder/feedback.py).
+    c.GenerateFeedback.exporter_class = OfflineMathHTMLExporter
