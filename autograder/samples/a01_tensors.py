@@ -205,4 +205,37 @@ def fit_ridge(features, y, weight_decay=0.0):
         },
         fails=frozenset(),
     ),
+    "gather_any_dtype_expanded_square_qr": Sample(
+        why="patchify by gathering pixels through a flat index (works for every dtype, integer images included); "
+            "Gaussians from the expanded square in the input's dtype; ridge by QR of F stacked over sqrt(λ)·I",
+        patches={
+            "patchify": '''
+def patchify(images, patch_size):
+    b, c, h, w = images.shape
+    p = patch_size
+    if h % p or w % p:
+        raise ValueError(f"{h}x{w} images do not split into {p}x{p} patches")
+    rows = torch.arange(h).view(h // p, 1, 1, p, 1)  # (h, 1, 1, p1, 1): pixel row of each patch row
+    cols = torch.arange(w).view(1, w // p, 1, 1, p)  # (1, w, 1, 1, p2): pixel column
+    chans = torch.arange(c).view(1, 1, c, 1, 1)  # (1, 1, C, 1, 1)
+    flat = (chans * h + rows) * w + cols  # (h, w, C, p1, p2): index into one image's C*H*W values
+    return images.reshape(b, c * h * w)[:, flat.reshape(-1)].reshape(b, (h // p) * (w // p), c * p * p)
+''',
+            "gaussian_features": '''
+def gaussian_features(x, centers, sigma):
+    xc, cc = x[:, None], centers[None, :]  # (N, 1), (1, K)
+    sq = (xc * xc - 2 * xc * cc + cc * cc).clamp_min(0)  # (N, K) = (x - c)^2, in x's dtype
+    return torch.exp(sq * (-0.5 / sigma**2))
+''',
+            "fit_ridge": '''
+def fit_ridge(features, y, weight_decay=0.0):
+    n, k = features.shape
+    a = torch.cat([features, weight_decay**0.5 * torch.eye(k, dtype=features.dtype)])  # (N + K, K)
+    b = torch.cat([y, y.new_zeros(k)])  # (N + K,)
+    q, r = torch.linalg.qr(a)  # reduced QR: q (N + K, K), r (K, K) upper triangular
+    return torch.linalg.solve_triangular(r, (q.T @ b)[:, None], upper=True)[:, 0]
+''',
+        },
+        fails=frozenset(),
+    ),
 }

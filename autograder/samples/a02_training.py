@@ -281,4 +281,73 @@ class AdamW(_Optimizer):
         },
         fails=frozenset(),
     ),
+    "builtin_softmax_lazy_state": Sample(
+        why="mlp_backward with torch.softmax (stable, allowed here) and one_hot, ReLU mask by masked_fill; "
+            "optimizers that create their state lazily in each parameter's dtype, AdamW with the bias corrections "
+            "folded into the step size and eps (the same update, rearranged)",
+        patches={
+            "mlp_backward": '''
+def mlp_backward(x, targets, w1, b1, w2, b2):
+    a = torch.addmm(b1, x, w1.T)  # (N, H)
+    h = a.clamp_min(0)  # (N, H)
+    z = torch.addmm(b2, h, w2.T)  # (N, C)
+    y = torch.nn.functional.one_hot(targets, z.shape[1]).to(z.dtype)  # (N, C)
+    dz = (torch.softmax(z, dim=1) - y) / x.shape[0]  # (N, C), stable for logits in the thousands
+    da = (dz @ w2).masked_fill(a <= 0, 0.0)  # (N, H)
+    return {"w2": dz.T @ h, "b2": dz.sum(0), "w1": da.T @ x, "b1": da.sum(0)}
+''',
+            "optimizers": '''
+class _Lazy:
+    """State created at a parameter's first step, in that parameter's dtype."""
+
+    def __init__(self, params):
+        self.params = list(params)
+        self.state = {}
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+
+class SGD(_Lazy):
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+        super().__init__(params)
+        self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay
+
+    @torch.no_grad()
+    def step(self):
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            d = p.grad.add(p, alpha=self.weight_decay)
+            if self.momentum:
+                buf = self.state.get(i)
+                buf = d.clone() if buf is None else buf.mul_(self.momentum).add_(d)
+                self.state[i] = d = buf
+            p.add_(d, alpha=-self.lr)
+
+
+class AdamW(_Lazy):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
+        super().__init__(params)
+        self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
+
+    @torch.no_grad()
+    def step(self):
+        b1, b2 = self.betas
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            t, m, v = self.state.get(i, (0, torch.zeros_like(p), torch.zeros_like(p)))
+            t += 1
+            m.mul_(b1).add_(p.grad, alpha=1 - b1)
+            v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+            self.state[i] = (t, m, v)
+            p.mul_(1 - self.lr * self.weight_decay)
+            root = math.sqrt(1 - b2**t)  # lr·m̂/(√v̂ + eps) = (lr·root/(1 - b1^t))·m/(√v + eps·root)
+            p.addcdiv_(m, v.sqrt().add_(self.eps * root), value=-self.lr * root / (1 - b1**t))
+''',
+        },
+        fails=frozenset(),
+    ),
 }

@@ -155,4 +155,22 @@ def softmax(x, dim):
         },
         fails=frozenset(),
     ),
+    "movedim_softmax_where_neg_inf": Sample(
+        why="softmax along the last axis after movedim, masked -inf entries set to 0 by torch.where; relu as "
+            "torch.maximum with zero",
+        patches={
+            "softmax": '''
+def softmax(x, dim):
+    z = x.movedim(dim, -1)  # (..., n): normalise along the last axis
+    m = z.max(dim=-1, keepdim=True).values  # finite whenever the slice has a finite score
+    e = torch.where(z == float("-inf"), torch.zeros_like(z), (z - m).exp())  # masked entries: exactly 0
+    return (e / e.sum(dim=-1, keepdim=True)).movedim(-1, dim)
+''',
+            "relu": '''
+def relu(x):
+    return torch.maximum(x, torch.zeros_like(x))
+''',
+        },
+        fails=frozenset(),
+    ),
 }

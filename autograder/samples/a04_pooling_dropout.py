@@ -172,4 +172,23 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
         },
         fails=frozenset(),
     ),
+    "summed_area_table_avg_pool": Sample(
+        why="average pooling from a summed-area table (two cumsums, four corner lookups per window), in the "
+            "input's dtype",
+        patches={
+            "avg_pool2d": '''
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    k = kernel_size
+    s = k if stride is None else stride
+    xp = F.pad(x, (padding, padding, padding, padding))  # (B, C, H + 2p, W + 2p), zeros
+    sat = F.pad(xp.cumsum(-2).cumsum(-1), (1, 0, 1, 0))  # sat[..., i, j] = xp[..., :i, :j].sum()
+    top = torch.arange((xp.shape[-2] - k) // s + 1)[:, None] * s  # (H_out, 1)
+    left = torch.arange((xp.shape[-1] - k) // s + 1) * s  # (W_out,)
+    window = (sat[..., top + k, left + k] - sat[..., top, left + k]
+              - sat[..., top + k, left] + sat[..., top, left])  # (B, C, H_out, W_out)
+    return window / (k * k)
+''',
+        },
+        fails=frozenset(),
+    ),
 }

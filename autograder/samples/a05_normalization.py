@@ -184,4 +184,53 @@ class BatchNorm2d(nn.Module):
         },
         fails=frozenset(),
     ),
+    "vector_norm_ln_float64_bn_stats": Sample(
+        why="LayerNorm's biased std as a vector norm over the trailing axes (a lone [D] vector works); BatchNorm2d "
+            "computes its statistics in float64 from a [C, N·H·W] view and casts back to the module's dtype",
+        patches={
+            "layernorm": '''
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        self.weight = nn.Parameter(torch.ones(shape))
+        self.bias = nn.Parameter(torch.zeros(shape))
+
+    def forward(self, x):
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        centred = x - x.mean(dim=dims, keepdim=True)
+        std = torch.linalg.vector_norm(centred, dim=dims, keepdim=True) / math.sqrt(math.prod(self.normalized_shape))
+        return centred / torch.sqrt(std * std + self.eps) * self.weight + self.bias
+''',
+            "batchnorm2d": '''
+class BatchNorm2d(nn.Module):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        super().__init__()
+        self.eps, self.momentum = eps, momentum
+        self.weight = nn.Parameter(torch.ones(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(num_features))
+        self.register_buffer("running_var", torch.ones(num_features))
+
+    def forward(self, x):
+        c = x.shape[1]
+        if self.training:
+            cols = x.transpose(0, 1).reshape(c, -1).double()  # (C, N*H*W), statistics in float64
+            n = cols.shape[1]
+            mean, var = cols.mean(dim=1), cols.var(dim=1, correction=0)
+            with torch.no_grad():
+                m = self.momentum
+                self.running_mean.mul_(1 - m).add_((m * mean).to(self.running_mean.dtype))
+                self.running_var.mul_(1 - m).add_((m * n / (n - 1) * var).to(self.running_var.dtype))
+            mean, var = mean.to(x.dtype), var.to(x.dtype)
+        else:
+            mean, var = self.running_mean, self.running_var
+        shape = (1, c, 1, 1)
+        x_hat = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + self.eps)
+        return x_hat * self.weight.view(shape) + self.bias.view(shape)
+''',
+        },
+        fails=frozenset(),
+    ),
 }

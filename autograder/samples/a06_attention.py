@@ -130,4 +130,55 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=Fa
         },
         fails=frozenset(),
     ),
+    "flattened_bmm_own_projections": Sample(
+        why="SDPA with the leading dims flattened into one batch for torch.bmm, the causal mask as an additive "
+            "bias; MHA with hand-made projection modules (weight/bias Parameters), heads split with movedim; "
+            "float64 after .double()",
+        patches={
+            "scaled_dot_product_attention": '''
+def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=False):
+    *batch, L, E = query.shape
+    S, Ev = key.shape[-2], value.shape[-1]
+    q, k, v = query.reshape(-1, L, E), key.reshape(-1, S, E), value.reshape(-1, S, Ev)  # (N, ., .)
+    scores = torch.bmm(q, k.transpose(1, 2)).view(*batch, L, S) * (1.0 / math.sqrt(E))  # (..., L, S)
+    if is_causal:
+        blocked = ~torch.ones(L, S, dtype=torch.bool).tril()
+        scores = scores + torch.zeros(L, S, dtype=scores.dtype).masked_fill(blocked, float("-inf"))
+    if attn_mask is not None:
+        scores = scores.masked_fill(~attn_mask, float("-inf")) if attn_mask.dtype == torch.bool else scores + attn_mask
+    weights = torch.softmax(scores, dim=-1).reshape(-1, L, S)  # (N, L, S)
+    return torch.bmm(weights, v).view(*batch, L, Ev)
+''',
+            "multihead_attention": '''
+class _Projection(nn.Module):
+    def __init__(self, dim, bias):
+        super().__init__()
+        bound = 1 / math.sqrt(dim)
+        self.weight = nn.Parameter(torch.empty(dim, dim).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.zeros(dim)) if bias else None
+
+    def forward(self, x):
+        y = x @ self.weight.T
+        return y if self.bias is None else y + self.bias
+
+
+class MultiheadAttention(nn.Module):
+    def __init__(self, embed_dim, num_heads, bias=True):
+        super().__init__()
+        if embed_dim % num_heads:
+            raise ValueError(f"{num_heads} heads do not divide embed_dim={embed_dim}")
+        self.num_heads = num_heads
+        self.q_proj, self.k_proj, self.v_proj, self.out_proj = (_Projection(embed_dim, bias) for _ in range(4))
+
+    def forward(self, query, key, value, attn_mask=None, is_causal=False):
+        def heads(x):  # (B, T, E) -> (B, H, T, D)
+            return x.unflatten(-1, (self.num_heads, -1)).movedim(2, 1)
+
+        y = scaled_dot_product_attention(heads(self.q_proj(query)), heads(self.k_proj(key)),
+                                         heads(self.v_proj(value)), attn_mask=attn_mask, is_causal=is_causal)
+        return self.out_proj(y.movedim(1, 2).flatten(2))  # (B, L, E)
+''',
+        },
+        fails=frozenset(),
+    ),
 }

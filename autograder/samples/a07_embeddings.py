@@ -165,4 +165,24 @@ def apply_rotary(x, positions, base=10000.0):
         },
         fails=frozenset(),
     ),
+    "transposed_table_columns": Sample(
+        why="Embedding by picking columns of the transposed table and moving the feature axis last (the "
+            "weight's dtype, any index shape, 0-d included), range checked with a boolean mask",
+        patches={
+            "embedding": '''
+class Embedding(nn.Module):
+    def __init__(self, num_embeddings, embedding_dim):
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.weight = nn.Parameter(torch.empty(num_embeddings, embedding_dim).normal_())
+
+    def forward(self, idx):
+        bad = (idx < 0) | (idx >= self.num_embeddings)
+        if bool(bad.any()):
+            raise IndexError(f"index {int(idx[bad][0])} is outside 0 ... {self.num_embeddings - 1}")
+        return self.weight.T[:, idx].movedim(0, -1)  # (D, *idx.shape) -> (*idx.shape, D)
+''',
+        },
+        fails=frozenset(),
+    ),
 }

@@ -310,4 +310,33 @@ def accuracy(model, loader):
         },
         fails=frozenset(),
     ),
+    "summed_losses_dropout_convnet": Sample(
+        why="train_classifier with reduction='sum' (backward on sum / batch size, the epoch's loss the running "
+            "sum over examples), zero_grad(set_to_none=False); a ConvNet with dropout before its classifier "
+            "(off in eval mode: deterministic, per-example logits)",
+        patches={
+            "train_classifier": '''
+def train_classifier(model, train_loader, epochs, lr):
+    device = next(model.parameters()).device
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        model.train()
+        loss_sum, seen = 0.0, 0
+        for x, y in train_loader:
+            x, y = x.to(device), y.to(device)
+            optimizer.zero_grad(set_to_none=False)
+            total = F.cross_entropy(model(x), y, reduction="sum")  # summed over the batch
+            (total / len(y)).backward()  # the gradient of the batch mean
+            optimizer.step()
+            loss_sum += total.item()  # this step's loss, before the step changed the weights
+            seen += len(y)
+        history.append(loss_sum / seen)
+    return history
+''',
+            "convnet": edit(("            nn.Flatten(),  # (N, 256)\n",
+                             "            nn.Flatten(),  # (N, 256)\n            nn.Dropout(0.25),\n")),
+        },
+        fails=frozenset(),
+    ),
 }

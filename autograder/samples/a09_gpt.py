@@ -121,4 +121,30 @@ CORRECT = {
         },
         fails=frozenset(),
     ),
+    "unfold_windows_train_each_step": Sample(
+        why="train_gpt switches the model to training mode at every step, draws windows from data.unfold (views), "
+            "keeps AdamW's default weight decay and returns the stacked losses with .tolist()",
+        patches={
+            "train_gpt": '''
+def train_gpt(model, data, steps, batch_size, lr, device=None):
+    device = best_device(device)
+    model.to(device)
+    t = model.config.context_length
+    windows = data.unfold(0, t + 1, 1)  # (len(data) - t, T + 1), views into data
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        model.train(True)  # whatever mode the model came in (generate leaves it in eval mode)
+        batch = windows[torch.randint(len(windows), (batch_size,))].to(device)  # (B, T + 1)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            _, loss = model(batch[:, :-1], batch[:, 1:])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach())
+    return torch.stack(losses).float().cpu().tolist()
+''',
+        },
+        fails=frozenset(),
+    ),
 }

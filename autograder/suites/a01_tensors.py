@@ -17,6 +17,7 @@ patchify
 - wrong sizes (H/p)(W/p) or C·p·p                                   -> test_patchify_shapes
 - no ValueError when H or W is not divisible                        -> test_patchify_not_divisible
 - caches results by input shape (stale values on a second call)     -> test_patchify_order (same shape twice)
+- converts to float (or uses F.unfold, float-only): integer images fail -> test_patchify_shapes (int64)
 gaussian_features
 - sigma instead of sigma² / missing factor 2                        -> test_gaussian_values (sigma≠1)
 - [K, N] instead of [N, K]; wrong sign                              -> test_gaussian_values
@@ -164,10 +165,11 @@ def test_patchify_order(student):
 
 @points(1, cell="test_patchify")
 def test_patchify_shapes(student):
-    """p = 1 (every pixel a token) and p = H = W (one token), int64 images keep their dtype"""
-    img = torch.arange(2 * 3 * 4 * 4).reshape(2, 3, 4, 4)
-    assert_close(student.patchify(img, 1), ref_patchify(img, 1), "patchify(img [2,3,4,4], 1)", rtol=0, atol=0)
-    assert_close(student.patchify(img, 4), ref_patchify(img, 4), "patchify(img [2,3,4,4], 4)", rtol=0, atol=0)
+    """p = 1 (every pixel a token) and p = H = W (one token), on int64 images: the notebook asks for any dtype,
+    integer images included, values and dtype unchanged"""
+    img = torch.arange(2 * 3 * 4 * 4).reshape(2, 3, 4, 4)  # int64
+    assert_close(student.patchify(img, 1), ref_patchify(img, 1), "patchify(int64 img [2,3,4,4], 1)", rtol=0, atol=0)
+    assert_close(student.patchify(img, 4), ref_patchify(img, 4), "patchify(int64 img [2,3,4,4], 4)", rtol=0, atol=0)
 
 
 @points(1, cell="test_patchify")
