@@ -27,6 +27,9 @@ c.Exchange.path_includes_course = True
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.Execute.timeout = 120  # seconds per cell in `nbgrader autograde`
 c.Execute.interrupt_on_timeout = True
+# ipykernel logs a warning about TCP without encryption at every kernel start (the kernel is local
+# and short-lived); its own errors still show.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back, and is scored
 
 # Points come from the hidden suite, run outside the kernel (autograder/nbgrader_glue.py), so

@@ -15,7 +15,7 @@ from conftest import set_cell, write_nb
 from autograder.grade import grade_notebook
 from autograder.samples import reference_notebook
 from dlcourse.demo import feedback_leaks, make_course_copy
-from dlcourse.release import release
+from dlcourse.release import nbgrader_env, release
 
 A = "a01_tensors"
 
@@ -100,3 +100,20 @@ def test_demo_runs_and_agrees(course):
         if r[1] not in ("reference", "blank"):
             assert 0 < float(r[3]) < float(r[4]), r
     assert "feedback shows hidden test source: YES" not in proc.stdout
+
+
+def test_autograding_an_untouched_notebook_prints_no_warning(course, tmp_path):
+    """Warnings people learn to ignore hide the real ones: a blank and a reference submission,
+    autograded at nbgrader's default log level, produce none (no checksum, SQLAlchemy or kernel noise)."""
+    demo = tmp_path / "course"
+    make_course_copy(course, demo)
+    release(demo, [A])
+    from autograder.samples import blank_notebook
+
+    write_nb(blank_notebook(demo, A), demo / "submitted" / "blank" / A / f"{A}.ipynb")
+    write_nb(reference_notebook(demo, A), demo / "submitted" / "ref" / A / f"{A}.ipynb")
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", A], cwd=demo, capture_output=True,
+                          text=True, env=nbgrader_env())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    noise = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "WARN" in ln.upper()]
+    assert noise == [], noise

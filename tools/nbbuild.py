@@ -46,11 +46,10 @@ def answer(grade_id: str, src: str) -> nbformat.NotebookNode:
 
 
 def tests(grade_id: str, points: float, src: str) -> nbformat.NotebookNode:
-    """A grade cell: visible asserts for the student; its points come from the hidden suite."""
-    body = textwrap.dedent(src).strip()
-    body += ("\n### BEGIN HIDDEN TESTS\n# Scored outside this kernel by the course's hidden suite"
-             " (see README: grading).\n### END HIDDEN TESTS")
-    c = new_code_cell(body)
+    """A grade cell: visible asserts for the student; its points come from the hidden suite, which
+    lives in autograder/suites/ (no hidden-test block in the cell: nbgrader would then see every
+    released grade cell's checksum differ from the gradebook's and warn on every submission)."""
+    c = new_code_cell(textwrap.dedent(src).strip())
     c.metadata.update(_meta(grade_id, grade=True, locked=True, points=points))
     c.metadata["editable"] = False
     c.metadata["deletable"] = False
