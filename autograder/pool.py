@@ -216,6 +216,9 @@ def serve(jobs: int) -> None:
     _die_with_parent()
     zygote = shared_zygote()  # first: it imports torch while we do
     _warm_up()
+    from .sandbox import scratch_root
+
+    scratch_root()  # made before any fork, so every session's workers share (and are fenced in) one root
     sel = selectors.DefaultSelector()
     sel.register(0, selectors.EVENT_READ, None)
     queue: deque[_Job] = deque()

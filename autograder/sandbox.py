@@ -10,7 +10,9 @@ changes a score.
 
 from __future__ import annotations
 
+import atexit
 import io
+import os
 import shutil
 import struct
 import tempfile
@@ -27,6 +29,18 @@ from .limits import IDLE_SHARE, START_SECONDS, WALL_FACTOR, Limits
 from .zygote import Worker, Zygote, shared_zygote
 
 _SLICE = 0.25  # seconds between two looks at a busy worker's CPU time
+_scratch_root: str | None = None
+
+
+def scratch_root() -> str:
+    """One private folder for every worker's scratch folder of this grader and its forks: a worker may
+    write and read its own, and may not read the others' (two students graded side by side)."""
+    global _scratch_root
+    if _scratch_root is None or not os.path.isdir(_scratch_root):
+        _scratch_root = tempfile.mkdtemp(prefix="dlcourse-scratch-")
+        owner, root = os.getpid(), _scratch_root
+        atexit.register(lambda: os.getpid() == owner and shutil.rmtree(root, ignore_errors=True))
+    return _scratch_root
 
 
 class StudentError(AssertionError):
@@ -92,7 +106,7 @@ class Sandbox:
         """Start a worker and run the answer cells (again, after a crash)."""
         self.close()
         lim = self.limits
-        self.scratch = tempfile.mkdtemp(prefix="nb-")
+        self.scratch = tempfile.mkdtemp(prefix="nb-", dir=scratch_root())
         spec = {"scratch": self.scratch, "memory_bytes": lim.memory_bytes, "file_bytes": lim.file_bytes,
                 "cpu_seconds": lim.process_cpu_seconds,
                 "env": {"PATH": "/usr/bin:/bin", "HOME": self.scratch, "MPLCONFIGDIR": self.scratch,
@@ -106,8 +120,9 @@ class Sandbox:
             self.worker = self.zygote.spawn(spec)
         self.drain = _OutputDrain(self.worker.out, lim.output_bytes)
         self.drain.start()
-        self._request({"forbidden": [f.wire() for f in self.forbids.values()], "denied": self.denied,
-                       "allowed": self.allowed, "threads": lim.threads},
+        self._request({"forbidden": [f.wire() for f in self.forbids.values()],
+                       "denied": [*self.denied, scratch_root()], "allowed": [*self.allowed, self.scratch],
+                       "threads": lim.threads},
                       cpu=START_SECONDS, what="starting the grader's worker")
         errors, defined, hits = [], set(), []
         for cell in self.cells:

@@ -115,6 +115,23 @@ def test_a_submission_that_changes_its_process_cannot_change_the_next_one(zygote
     assert again["env"] is None and again["threads"] == 1 and again["print"]
 
 
+def test_students_graded_side_by_side_cannot_read_each_others_scratch_folder(zygote):
+    reader = box("import os\ndef peek(path):\n    return open(path).read()\n"
+                 "def ls(path):\n    return os.listdir(path)\n", zygote)
+    writer = box("with open('answers.txt', 'w') as fh:\n    fh.write('42')\n"
+                 "def mine():\n    return open('answers.txt').read()\n", zygote)
+    try:
+        assert Submission(writer).mine() == "42"  # its own folder: fine
+        other = os.path.join(writer.scratch, "answers.txt")
+        with pytest.raises(StudentError, match="not allowed"):
+            Submission(reader).peek(other)
+        with pytest.raises(StudentError, match="not allowed"):
+            Submission(reader).ls(os.path.dirname(writer.scratch))
+    finally:
+        reader.close()
+        writer.close()
+
+
 def test_a_worker_that_ignores_sigterm_and_sleeps_is_scored_and_leaves_no_process(zygote):
     src = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(10_000)\n"
     before = descendants(zygote.proc.pid)
