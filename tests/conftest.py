@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -27,3 +29,14 @@ def set_cell(nb: nbformat.NotebookNode, grade_id: str, source: str) -> nbformat.
             cell.source = source
             return nb
     raise KeyError(grade_id)
+
+
+def nbgrader(course: Path, *args: str, quiet: bool = True) -> subprocess.CompletedProcess:
+    """Run `nbgrader ARGS` in a course folder as an instructor would (alembic found without an activated
+    venv); fails the test with nbgrader's own output if it fails."""
+    from dlcourse.release import nbgrader_env
+
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args, *(["--log-level=ERROR"] if quiet else [])],
+                          cwd=course, capture_output=True, text=True, env=nbgrader_env())
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    return proc

@@ -5,29 +5,21 @@ playwright and /usr/bin/chromium are installed, and is skipped elsewhere."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import write_nb
+from conftest import nbgrader, write_nb
 
 from autograder.feedback import mathjax_js
 from autograder.samples import reference_notebook
 from dlcourse.demo import make_course_copy
-from dlcourse.release import nbgrader_env, release
+from dlcourse.release import release
 
 A = "a01_tensors"  # its markdown has inline math ($x \in \mathbb{R}^{N\times D}$, ...)
 CHROMIUM = Path("/usr/bin/chromium")
 MATH = re.compile(r"\$[^$\s][^$]*\$")
-
-
-def nbgrader(course: Path, *args: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=ERROR"], cwd=course,
-                          capture_output=True, text=True, env=nbgrader_env())
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
 
 
 @pytest.fixture(scope="module")
