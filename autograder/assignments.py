@@ -20,12 +20,16 @@ class Forbid:
     static:   extra patterns for the AST scan (a pattern matches a dotted chain's tail);
               the last component of `name` is always one
     scope:    student names it applies to; empty = all of the assignment's code
+    python:   a plain Python function that no TorchFunctionMode sees (it calls no `handle_torch_function`,
+              e.g. `torch.nn.utils.clip_grad_norm_`): the worker replaces it in torch's modules by a
+              wrapper that checks, so aliases and `from ... import` still reach the trap
     """
 
     name: str
     aten: tuple[str, ...] = ()
     static: tuple[str, ...] = ()
     scope: tuple[str, ...] = ()
+    python: bool = False
 
     @property
     def patterns(self) -> tuple[str, ...]:
@@ -39,7 +43,8 @@ class Forbid:
 
     def wire(self) -> dict:
         """What the worker needs: scoped forbids are recorded there, and judged here by scope."""
-        return {"name": self.name, "aten": list(self.aten), "raise": not self.scope, "scope": list(self.scope)}
+        return {"name": self.name, "aten": list(self.aten), "raise": not self.scope, "scope": list(self.scope),
+                "python": self.python}
 
 
 # Not built-ins of any assignment, but ways to reach around the grader: never in answer code.
@@ -217,12 +222,41 @@ _TRAIN = Limits(call_seconds=240.0, exec_seconds=120.0, total_seconds=900.0, thr
 
 A08 = Assignment("a08_mlp_cnn", "MLP, ConvNet and ResNet on digits", "5.1–5.2", limits=_TRAIN)
 
+
+def _module(module: str, classes: tuple[str, ...], functions: tuple[str, ...] = ()) -> tuple[Forbid, ...]:
+    """Everything in a torch module: the module itself (matched as an attribute or an import:
+    `optim.lr_scheduler`, `from torch.optim import lr_scheduler`; a student's own variable `lr_scheduler` is
+    not), each class (its `__init__` trapped; matched statically as `lr_scheduler.LambdaLR`, which
+    `from torch.optim.lr_scheduler import LambdaLR` also names) and each plain Python function (wrapped in
+    the worker)."""
+    leaf = module.split(".")[-1]
+    return (Forbid(module, static=("." + leaf,)),
+            *(Forbid(f"{module}.{c}", static=(f"{leaf}.{c}",)) for c in classes),
+            *(Forbid(f"{module}.{f}", static=(f"{leaf}.{f}",), python=True) for f in functions))
+
+
+# torch 2.13's public contents (tests/test_static.py checks each resolves, and that none is missing)
+LR_SCHEDULERS = ("LRScheduler", "_LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
+                 "LinearLR", "ExponentialLR", "SequentialLR", "PolynomialLR", "CosineAnnealingLR", "ChainedScheduler",
+                 "ReduceLROnPlateau", "CyclicLR", "CosineAnnealingWarmRestarts", "OneCycleLR")
+SWA_CLASSES = ("AveragedModel", "SWALR")
+CLIP_FUNCTIONS = ("clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_")
+SWA_FUNCTIONS = ("update_bn", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn", "get_swa_avg_fn")
+
 A09 = Assignment(
     "a09_gpt", "A GPT from scratch: tokenizer, model, training, sampling", "5.3, 7.1",
     forbidden=(
         *_cls("torch.nn.MultiheadAttention", "torch.nn.Transformer", "torch.nn.TransformerEncoder",
               "torch.nn.TransformerEncoderLayer", "torch.nn.TransformerDecoder", "torch.nn.TransformerDecoderLayer"),
         *_fn("torch.nn.functional.multi_head_attention_forward", ("_native_multi_head_attention",)),
+        # the student writes clip_grad_norm and get_lr: torch's clipping helpers and schedulers are forbidden.
+        # Attribute-only patterns (`.clip_grad_norm`, never the bare name): the student's own function is
+        # called clip_grad_norm too. Plain Python functions, so the worker wraps them (python=True).
+        *(Forbid(f"torch.nn.utils.{n}", static=(f".{n}",), python=True) for n in CLIP_FUNCTIONS),
+        Forbid("torch.nn.utils.clip_grad", static=(".clip_grad",)),  # their module (the wrappers replace its
+        # `_get_total_norm` and `_clip_grads_with_norm_` too: the worker swaps every torch reference to them)
+        *_module("torch.optim.lr_scheduler", LR_SCHEDULERS),
+        *_module("torch.optim.swa_utils", SWA_CLASSES, SWA_FUNCTIONS),
     ),
     limits=_TRAIN,
 )

@@ -36,10 +36,12 @@ import struct
 import sys
 import traceback
 import types
+import weakref
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F  # noqa: F401  (pre-imported so student imports are cheap)
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -137,6 +139,7 @@ class _Trap:
         self.hits = []
         self.active = False
         self.quiet = {spec["name"] for spec in specs if not spec.get("raise", True)}
+        wrap = {}  # id(function) -> (function, label): plain Python functions to replace by checking wrappers
         for spec in specs:
             label = spec["name"]
             obj = _resolve(label)
@@ -145,8 +148,42 @@ class _Trap:
             elif obj is not None:
                 self.objects[id(obj)] = label
                 self._keep = getattr(self, "_keep", []) + [obj]  # keep ids valid
+                if spec.get("python") and isinstance(obj, types.FunctionType):
+                    wrap[id(obj)] = (obj, label)
             for op in spec.get("aten", ()):
                 self.aten[op] = label
+        if wrap:
+            self._wrap_functions(wrap)
+
+    def _wrap_functions(self, wrap):
+        """Plain Python functions that no TorchFunctionMode sees (`torch.nn.utils.clip_grad_norm_` calls
+        none itself): replace each, in every torch module that holds it, by a wrapper that checks before
+        calling it. Answer code takes its references after this (even `from ... import`), so every alias
+        reaches a wrapper; the wrapper has no `__wrapped__` leading back to the original."""
+        wrappers = {}
+        for key, (fn, label) in wrap.items():
+            wrappers[key] = self._checking(fn, label)
+        for name, module in list(sys.modules.items()):
+            if module is None or not (name == "torch" or name.startswith("torch.")):
+                continue
+            namespace = getattr(module, "__dict__", None)
+            if not isinstance(namespace, dict):
+                continue
+            for attr, value in list(namespace.items()):
+                w = wrappers.get(id(value))
+                if w is not None and value is wrap[id(value)][0]:
+                    namespace[attr] = w
+
+    def _checking(self, fn, label):
+        trap = self
+
+        def wrapper(*args, **kwargs):
+            trap.check_label(label)
+            return fn(*args, **kwargs)
+
+        for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+            setattr(wrapper, attr, getattr(fn, attr, None))
+        return wrapper
 
     def _patch_class(self, cls, label):
         original = cls.__init__
@@ -460,6 +497,97 @@ def probe_lm_fit(model, idx, targets, steps, lr):
         opt.step()
         losses.append(float(loss))
     return losses
+
+
+def _number_or_tensor(value):
+    """A returned number as the grader reads it: tensors and Python numbers as they are, a numpy scalar
+    (which would stay here behind a handle) as its Python number."""
+    if isinstance(value, torch.Tensor) or type(value) in (int, float, bool):
+        return value
+    if isinstance(value, (int, float)):  # e.g. numpy.float64, a float subclass
+        return float(value)
+    item = getattr(value, "item", None)
+    return item() if callable(item) and type(value).__module__ == "numpy" else value
+
+
+def probe_calls(fn, calls):
+    """fn(*args, **kwargs) for each (args, kwargs) in calls, in one round trip: the results, or for a call
+    that raised, {"raised": type name}."""
+    out = []
+    for args, kwargs in calls:
+        try:
+            out.append(_number_or_tensor(fn(*args, **kwargs)))
+        except Exception as exc:  # noqa: BLE001 - the grader decides which errors were expected
+            out.append({"raised": type(exc).__name__, "msg": str(exc)[:200]})
+    return out
+
+
+def probe_clip(fn, values, grads, max_norm, mode="list"):
+    """Call a gradient-clipping function on fresh parameters (values) carrying the given gradients (None =
+    no gradient), passed as one tensor ("single"), a list, a tuple or a generator; return what it returned,
+    the gradients and the values afterwards."""
+    params = [nn.Parameter(v.clone()) for v in values]
+    for p, g in zip(params, grads):
+        p.grad = None if g is None else g.clone()
+    if mode == "single":
+        arg = params[0]
+    elif mode == "generator":
+        arg = (p for p in params)
+    elif mode == "tuple":
+        arg = tuple(params)
+    else:
+        arg = list(params)
+    norm = _number_or_tensor(fn(arg, max_norm))
+    return {"norm": norm, "grads": [None if p.grad is None else p.grad.detach().clone() for p in params],
+            "values": [p.detach().clone() for p in params]}
+
+
+class _LMSpy(nn.Module):
+    """A tiny language model with the GPT interface (`config.context_length`, `forward(idx, targets=None)
+    -> (logits, loss)`): logits = tanh(wte[idx] + wpe[:T]) @ head.T, which the grader recomputes. It logs
+    every forward (mode, autograd, inputs, targets, the weights it used) and every torch.optim step over
+    its parameters (the rate of their param group and the gradients the step sees), in order."""
+
+    def __init__(self, config, seed=0, scale=0.5):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.config = config
+        v, t, d = int(config.vocab_size), int(config.context_length), int(config.d_model)
+        self.wte = nn.Parameter(torch.randn(v, d) * scale)
+        self.wpe = nn.Parameter(torch.randn(t, d) * scale)
+        self.head = nn.Parameter(torch.randn(v, d) * scale)
+        self.log = []
+        me = weakref.ref(self)
+
+        def before_step(optimizer, args, kwargs):
+            spy = me()
+            if spy is None:
+                return
+            mine = {id(p): name for name, p in spy.named_parameters()}
+            lrs = [float(g["lr"]) for g in optimizer.param_groups if any(id(p) in mine for p in g["params"])]
+            if lrs:
+                spy.log.append({"kind": "step", "lr": lrs,
+                                "grads": {n: None if p.grad is None else p.grad.detach().clone()
+                                          for n, p in spy.named_parameters()}})
+
+        self._hook = register_optimizer_step_pre_hook(before_step)
+
+    def forward(self, idx, targets=None):
+        t = idx.shape[1]
+        logits = torch.tanh(self.wte[idx] + self.wpe[:t]) @ self.head.T  # (B, T, V)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+        self.log.append({"kind": "forward", "training": bool(self.training),
+                         "grad_enabled": bool(torch.is_grad_enabled()), "idx": idx.detach().cpu().clone(),
+                         "targets": None if targets is None else targets.detach().cpu().clone(),
+                         "weights": {n: p.detach().cpu().clone() for n, p in self.named_parameters()},
+                         "loss": None if loss is None else float(loss.detach())})
+        return logits, loss
+
+
+def probe_make_lm_spy(config, seed=0):
+    return _LMSpy(config, seed)
 
 
 PROBES = {name[len("probe_"):]: fn for name, fn in dict(globals()).items() if name.startswith("probe_")}

@@ -141,3 +141,43 @@ def test_import_main_reaches_the_students_namespace_not_the_worker(sub):
 def test_missing_name_has_a_reason(sub):
     with pytest.raises(StudentError, match="does not define `nope`"):
         sub.nope(1)
+
+
+PLAIN_PYTHON = r'''
+import torch
+from torch.nn.utils import clip_grad_norm_ as captured
+from torch.nn.utils import clip_grad
+def params():
+    p = torch.nn.Parameter(torch.ones(3))
+    p.grad = torch.ones(3)
+    return [p]
+def by_alias():
+    return captured(params(), 1.0)
+def by_getattr():
+    return getattr(torch.nn.utils, "clip_grad" + "_norm_")(params(), 1.0)
+def by_module():
+    return clip_grad.clip_grad_norm_(params(), 1.0)
+def by_inner():
+    return getattr(clip_grad, "_get_total_norm")([torch.ones(3)])
+def allowed():
+    return torch.nn.utils.clip_grad_value_(params(), 0.5) is None
+'''
+
+
+@pytest.mark.parametrize("name", ["by_alias", "by_getattr", "by_module", "by_inner"])
+def test_plain_python_forbidden_function_is_trapped_however_reached(course, name):
+    """torch.nn.utils.clip_grad_norm_ calls no handle_torch_function, so no TorchFunctionMode sees it: a
+    `python=True` forbid has the worker swap every torch reference to it (and to get_total_norm, which it
+    calls) for a checking wrapper before answer code runs."""
+    forbids = [Forbid("torch.nn.utils.clip_grad_norm_", python=True), Forbid("torch.nn.utils.get_total_norm",
+                                                                             python=True)]
+    box = Sandbox([{"id": "c", "source": PLAIN_PYTHON, "kind": "answer"}], forbids,
+                  Limits(call_seconds=10, total_seconds=120), denied=[str(course)], allowed=[])
+    box.start()
+    try:
+        sub = Submission(box)
+        with pytest.raises(StudentError, match=r"called torch\.nn\.utils\.(clip_grad_norm_|get_total_norm).*forbids"):
+            getattr(sub, name)()
+        assert sub.allowed() is True
+    finally:
+        box.close()

@@ -95,3 +95,41 @@ def test_every_forbidden_name_resolves_in_the_worker():
     for a in ASSIGNMENTS.values():
         for f in a.forbidden:
             assert worker["_resolve"](f.name) is not None, (a.id, f.name)
+
+
+def test_a09_clipping_and_schedulers_are_found_but_the_students_own_clip_grad_norm_is_not():
+    from autograder.assignments import A09
+
+    r = report("import torch\nfrom torch.nn.utils import clip_grad_norm as old\n"
+               "from torch.optim.lr_scheduler import LambdaLR\nfrom torch.optim import swa_utils\n"
+               "def clip_grad_norm(parameters, max_norm):\n    return 0.0\n"
+               "def mine(model):\n    return clip_grad_norm(model.parameters(), 1.0)\n"
+               "def a(model):\n    return torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n"
+               "def b(model):\n    return old(model.parameters(), 1.0)\n"
+               "def c(opt):\n    return LambdaLR(opt, lambda s: 1.0)\n"
+               "def d(opt):\n    return torch.optim.lr_scheduler.CosineAnnealingLR(opt, 10)\n"
+               "def e(model):\n    return swa_utils.AveragedModel(model)\n", A09)
+    assert r.violations_for({"mine", "clip_grad_norm"}) == []
+    assert labels(r.violations_for({"a"})) == ["torch.nn.utils.clip_grad_norm_"]
+    assert labels(r.violations_for({"b"})) == ["torch.nn.utils.clip_grad_norm"]
+    assert "torch.optim.lr_scheduler.LambdaLR" in labels(r.violations_for({"c"}))
+    assert "torch.optim.lr_scheduler" in labels(r.violations_for({"d"}))
+    assert "torch.optim.swa_utils" in labels(r.violations_for({"e"}))
+
+
+def test_a09_forbids_everything_public_in_lr_scheduler_and_swa_utils():
+    """SPEC: everything in torch.optim.lr_scheduler and torch.optim.swa_utils; a torch upgrade that adds a
+    scheduler must not let it through unnoticed."""
+    import inspect
+
+    import torch.optim.lr_scheduler as lr_scheduler
+    import torch.optim.swa_utils as swa_utils
+
+    from autograder.assignments import A09
+
+    names = {f.name for f in A09.forbidden}
+    for module in (lr_scheduler, swa_utils):
+        public = {k for k, v in vars(module).items()
+                  if getattr(v, "__module__", "") == module.__name__ and (inspect.isclass(v) or inspect.isfunction(v))
+                  and (not k.startswith("_") or k == "_LRScheduler")}
+        assert {f"{module.__name__}.{k}" for k in public} <= names, sorted(public)
