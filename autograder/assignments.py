@@ -51,7 +51,7 @@ class Forbid:
 INTEGRITY: tuple[Forbid, ...] = tuple(
     Forbid(f"grader integrity: {p.lstrip('=')}", static=(p,))
     for p in ("=exec", "=eval", "=compile", "__import__", "importlib", "ctypes", "gc.get_objects", "builtins",
-              "__builtins__", "__subclasses__", "__globals__", "__code__", "torch._C", "torch.ops",
+              "__builtins__", "__subclasses__", "__globals__", "__code__", "__closure__", "torch._C", "torch.ops",
               "torch.overrides", "_python_dispatch", "sys.modules", "__main__", "inspect", "sys._getframe",
               ".f_back", ".f_globals", ".f_locals", ".tb_frame", ".gi_frame")
 )
