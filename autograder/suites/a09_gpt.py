@@ -524,15 +524,20 @@ def pick_rows(logits, temperature, top_k, top_p_of, rows=2):
     return chosen
 
 
+def nucleus_setup(student, seed):
+    """A student GPT in eval mode, the 13 test prompts, and its next-token logits for them (computed from its
+    own forward): what every nucleus test samples against."""
+    m = model(student, seed=seed)
+    m.eval()
+    prompts = prompts_13()
+    return m, prompts, last_logits(m, prompts)
+
 @points(2, cell="test_top_p")
 def test_top_p_distribution(student):
     """with top_p=0.6 (or near) two prompts in one batch (nuclei of different sizes) are each sampled from their own
     nucleus, renormalised: never a token outside it, each kept token at its renormalised frequency (6000
     samples)"""
-    m = model(student, seed=8)
-    m.eval()
-    prompts = prompts_13()
-    logits = last_logits(m, prompts)
+    m, prompts, logits = nucleus_setup(student, seed=8)
     temperature = spread_temperature(logits)
     best = None
     for top_p in (0.6, 0.5, 0.7, 0.4, 0.8):
@@ -563,10 +568,7 @@ def test_top_p_distribution(student):
 def test_top_p_keeps_crossing_token(student):
     """the token whose probability makes the sum cross top_p is kept (top_p half-way into the 2nd, the 3rd
     token's share); a tiny top_p keeps exactly the most likely token"""
-    m = model(student, seed=9)
-    m.eval()
-    prompts = prompts_13()
-    logits = last_logits(m, prompts)
+    m, prompts, logits = nucleus_setup(student, seed=9)
     temperature = spread_temperature(logits)
     for size in (2, 3):
         def half_into(probs, size=size):
@@ -593,10 +595,7 @@ def test_top_p_after_temperature_and_top_k(student):
     """the nucleus is taken after the temperature and after top_k, on the renormalised remaining distribution
     (parameters chosen so that top_p before the temperature, or on the distribution before top_k, keeps other
     tokens)"""
-    m = model(student, seed=10)
-    m.eval()
-    prompts = prompts_13()
-    logits = last_logits(m, prompts)
+    m, prompts, logits = nucleus_setup(student, seed=10)
     base = spread_temperature(logits)
     found = None
     grid = [0.3 + 0.025 * i for i in range(25)]  # 0.3 .. 0.9
