@@ -203,10 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(t)
     t.set_defaults(func=cmd_train_gpt)
 
-    from . import gradescope, report
+    from . import book, gradescope, report
 
     gradescope.add_parser(sub)
     report.add_parser(sub)
+    book.add_parser(sub)
     return p
 
 
