@@ -203,11 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(t)
     t.set_defaults(func=cmd_train_gpt)
 
-    from . import book, gradescope, report
+    from . import book, gradescope, lab, report
 
     gradescope.add_parser(sub)
     report.add_parser(sub)
     book.add_parser(sub)
+    lab.add_parser(sub)
     return p
 
 
