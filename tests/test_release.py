@@ -95,3 +95,11 @@ def test_demo_from_a_non_editable_install_says_so_in_one_line(course, tmp_path):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install -e" in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_every_assignment_opens_with_how_to_work(course):
+    """The first screen tells a first-time student what to run first, what a test's verdict looks like, and
+    how to check before submitting (tools/how_to_work.py adds the paragraph)."""
+    for nb_path in sorted((course / "assignments").glob("a*/a*.ipynb")):
+        title = nbformat.read(str(nb_path), as_version=4).cells[0].source
+        assert "**How to work.**" in title and "Validate" in title and "dlcourse check" in title, nb_path.name
