@@ -36,6 +36,15 @@ REQUIRED_LECTURES = [
     "09_missing_bits",
 ]
 
+# The reading list's own topics, after 09 (SPEC section 3, "Extra lectures").
+EXTRA_LECTURES = [
+    "10_attention_explained",
+    "11_rasp",
+    "12_efficient_attention",
+    "13_transformer_taxonomy",
+    "14_scaling",
+]
+
 # The section titles of LBDL chapters 1-8, in the book's order (3.8 is the course's own addition).
 LBDL_SECTIONS = [
     "1.1 Learning from data",
@@ -99,6 +108,10 @@ ASSIGNMENTS = {
     "04b_attention_embeddings": ["a06_attention", "a07_embeddings"],
     "05_architectures": ["a08_mlp_cnn", "a09_gpt"],
     "07_synthesis": ["a09_gpt"],
+    "09_missing_bits": ["a10_lstm"],
+    "10_attention_explained": ["a06_attention", "a09_gpt"],
+    "11_rasp": ["a12_rasp"],
+    "12_efficient_attention": ["a11_flash_attention"],
 }
 
 SECTION = re.compile(r"^##\s+(\d+)\.(\d+)\s+(.+?)\s*$", re.MULTILINE)
@@ -134,9 +147,9 @@ def _section(markdown: str, title: str) -> str | None:
     return markdown[match.end() : following.start() if following else len(markdown)]
 
 
-def test_lectures_for_chapters_1_to_9_exist() -> None:
-    assert set(ASSIGNMENTS) <= set(REQUIRED_LECTURES)
-    missing = [stem for stem in REQUIRED_LECTURES if not (LECTURES / f"{stem}.ipynb").exists()]
+def test_lectures_for_chapters_1_to_9_and_the_reading_list_exist() -> None:
+    assert set(ASSIGNMENTS) <= set(REQUIRED_LECTURES + EXTRA_LECTURES)
+    missing = [stem for stem in REQUIRED_LECTURES + EXTRA_LECTURES if not (LECTURES / f"{stem}.ipynb").exists()]
     assert not missing, f"missing lectures in {LECTURES}: {missing}"
 
 
@@ -162,6 +175,16 @@ def test_missing_bits_headings_in_order() -> None:
     headings = HEADING.findall(_markdown(_read(path)))
     found = [h for h in headings if h in MISSING_BITS]
     assert found == MISSING_BITS, f"{path.name}: headings {headings}"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if int(p.stem[:2]) > 9],
+                         ids=[p.stem for p in NOTEBOOKS if int(p.stem[:2]) > 9])
+def test_extra_lectures_number_their_sections_after_themselves(path: Path) -> None:
+    """Lecture 12's sections are '## 12.1 ...', '## 12.2 ...', in order: at least three of them."""
+    numbers = [(int(c), int(s)) for c, s, _ in SECTION.findall(_markdown(_read(path)))]
+    chapter = int(path.stem[:2])
+    assert len(numbers) >= 3, f"{path.name}: {len(numbers)} numbered sections"
+    assert numbers == [(chapter, i) for i in range(1, len(numbers) + 1)], f"{path.name}: sections {numbers}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
