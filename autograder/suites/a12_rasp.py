@@ -5,75 +5,72 @@ Python functions cannot be sent to the student's process, so programs travel as 
 predicates named from a fixed table that this suite repeats) and are compared with this suite's own RASP
 interpreter (`ref_eval`), computed after the student's results came back.
 
+Each bug, then (indented) the tests that reject it.
+
 tokens, indices, Map, SequenceMap
-- tokens/indices wrong on some length, or not a list (a tuple, a tensor), or [] fails -> test_tokens_and_indices
-- Map not elementwise, f applied to the list, Map of a Map wrong                      -> test_map
-- SequenceMap's arguments swapped (f(b, a)), or zip of an s-op with itself wrong
-      -> test_sequence_map
+- tokens/indices wrong on some length, not a list (a tuple, a tensor), or [] fails
+    test_tokens_and_indices, test_sops_small_example
+- Map not elementwise, f applied to the list, Map of a Map wrong
+    test_map
+- SequenceMap's arguments swapped (f(b, a)), or an s-op zipped with itself wrong
+    test_sequence_map
 Select
-- predicate called as predicate(query, key)
-      -> test_select_keys_and_queries_order
-- matrix transposed (M[k][q]), or keys and queries swapped
-      -> test_select_keys_and_queries_order
-- not an n x n list of lists of bools (numpy array, tensor, ints 2)
-      -> test_select_matrix
+- predicate called as predicate(query, key); matrix transposed (M[k][q]); keys and queries exchanged
+    test_select_keys_and_queries_order (keys != queries, asymmetric predicates), test_select_small_example
+- not an n x n list of lists of bools (a numpy array, a tensor, other values)
+    test_select_matrix
 Aggregate
-- divides by n (or by the row's length) instead of the number selected, sums,
-  takes the first/last/max selected value
-      -> test_aggregate_mean_of_selected
+- divides by n (or the row's length) instead of the number selected; sums; the first/last/max selected value
+    test_aggregate_mean_of_selected
 - NaN, None or an error where nothing is selected
-      -> test_aggregate_empty_rows
-- ints (0, or an int value where one key is selected), bools or numpy values,
-  not Python floats
-      -> test_aggregate_returns_floats
-- reads the selector's columns instead of its rows (query positions)
-      -> test_aggregate_rows_are_queries
+    test_aggregate_empty_rows
+- ints (0 for an empty row, statistics.mean of ints), not Python floats
+    test_aggregate_returns_floats
+- averages the selector's columns instead of its rows (query positions)
+    test_aggregate_rows_are_queries
 SelectorWidth
-- counts columns (per key) instead of rows, counts all keys, fails on empty rows
-      -> test_selector_width_counts
+- counts down the columns (per key) instead of along the rows, counts every key, fails on empty rows
+    test_selector_width_counts
 The primitives together
-- composition wrong somewhere (a random program of every primitive, integer and
-  float values, several inputs)
-      -> test_random_programs
-- an s-op used twice in one program evaluated inconsistently (e.g. consumed state)
-      -> test_shared_subprograms
-- .eval caches its first result, or keeps the first input's length
-      -> test_eval_has_no_state
+- composition wrong somewhere (random programs of every primitive, integer and float values, many inputs)
+    test_random_programs
+- an s-op used twice in one program evaluated inconsistently
+    test_shared_subprograms
+- .eval caches its first result, or its matrix by length, or keeps the first input's length
+    test_eval_has_no_state, test_random_programs
 - the empty input [] raises or returns something other than []
-      -> test_empty_input
-Programs (each also -> test_make_*_is_rasp: the returned object is of a class one of the student's primitives
-returns, evaluating it runs the code of the student's Select/Aggregate/SelectorWidth, it composes with Map and
-SequenceMap, works on [] and gives the same result twice)
-- make_length: Select with == instead of TRUE (a histogram), or indices + 1
-      -> test_make_length_values
-- make_length / make_reverse computed by a class of its own with len() or reversed() -> test_make_length_is_rasp,
-                                                                                        test_make_reverse_is_rasp
-- make_reverse off by one (n - i), or reverses indices, not tokens
-      -> test_make_reverse_values
-- make_histogram counts distinct values, or <= instead of ==
-      -> test_make_histogram_values
-- make_sort descending (> instead of <), wrong target positions
-      -> test_make_sort_distinct
-- make_sort without a tie-break (repeated values collide: a 0.0 and a mean appear)
-      -> test_make_sort_repeated
-- make_sort with a tie-break that breaks on negatives or long inputs (x * (i + 1),
-  x + i / 100 for a fixed 100, Tracr's x + eps * i)
-      -> test_make_sort_negative_and_long
-- make_frac_prevs with < instead of <= (position 0 gives 0), counting from the end
-  (>=), dividing by n, or ignoring `token`
-      -> test_make_frac_prevs_values
-reverse_attention_weights (evaluated here in float64: softmax((X W_Q)(X W_K)^T)(X W_V) W_O, no scaling, no mask)
-- not a dict of W_Q, W_K, W_V, W_O, shapes that do not chain, W_O narrower than the
-  vocabulary, non-finite values
-      -> test_reverse_weights_shapes
-- attends to n - i (off by one) or to i (identity), wrong on some input
-      -> test_reverse_weights_all_inputs
-- scores too soft: a token repeated at the n-1 other positions outweighs the target
-      -> test_reverse_weights_repeated_tokens
-- works for one vocabulary size or length only (hard-coded widths, a scale that stops
-  being enough for long inputs)
-      -> test_reverse_weights_many_sizes
-Grader integrity (no forbidden built-ins in this assignment): eval/exec/compile and the other escape hatches are
+    test_empty_input
+Programs. Each also has test_make_*_is_rasp: the object returned is of a class that one of the student's
+primitives returns, evaluating it runs lines of the student's cells that only Select/Aggregate/SelectorWidth run
+(traced with sys.settrace in the probe; so a closure-style cheat `SOp(lambda xs: sorted(xs))` is caught too), it
+composes with Map and SequenceMap, works on [] and gives the same result twice.
+- make_length / make_reverse computed by a class of their own with len() / reversed()
+    test_make_length_is_rasp, test_make_reverse_is_rasp
+- make_length with == instead of TRUE (a histogram), or indices + 1
+    test_make_length_values
+- make_reverse off by one (n - i), or reversing the indices instead of the tokens
+    test_make_reverse_values
+- make_histogram counting distinct values, <= instead of ==, tokens against indices
+    test_make_histogram_values
+- make_sort descending (> instead of <), wrong target positions, x * (i + 1) as keys
+    test_make_sort_distinct
+- make_sort without a tie-break (equal tokens share a place: a mean and a 0.0 appear)
+    test_make_sort_repeated
+- make_sort with a tie-break that needs a maximum length (x + i / 100, Tracr's x + eps * i)
+    test_make_sort_negative_and_long (an input of length 150)
+- make_frac_prevs with < instead of <=, counting from the end (>=), over the whole list, or ignoring `token`
+    test_make_frac_prevs_values
+reverse_attention_weights (the head is evaluated here in float64: softmax((X W_Q)(X W_K)^T)(X W_V) W_O)
+- not a dict of W_Q, W_K, W_V, W_O; shapes that do not chain; W_O narrower than the vocabulary; inf/NaN;
+  widths hard-coded for one vocabulary size
+    test_reverse_weights_shapes
+- attends to n - i (off by one) or to i (identity); a score gap with e^c = n - 1 (an exact tie)
+    test_reverse_weights_all_inputs, test_reverse_weights_small_example
+- scores too soft: a token repeated at the n - 1 other positions outweighs the target
+    test_reverse_weights_repeated_tokens
+- works for one vocabulary size or length only (a fixed gap that stops being enough as n grows)
+    test_reverse_weights_many_sizes
+Grader integrity (no built-in is forbidden in this assignment): eval/exec/compile and the other escape hatches are
 refused by the static scan in every test whose code reaches them.
 """
 
@@ -648,7 +645,14 @@ def test_make_histogram_is_rasp(student):
 
 
 def sort_hints(xs):
-    return [(sorted(xs, reverse=True), " (descending: sort in ascending order)")]
+    places = [sum(1 for k in xs if k < q) for q in xs]  # no tie-break: equal tokens share a place
+    untied = []
+    for i in range(len(xs)):
+        there = [x for x, p in zip(xs, places) if p == i]
+        untied.append(sum(there) / len(there) if there else 0.0)
+    return [(sorted(xs, reverse=True), " (descending: sort in ascending order)"),
+            (untied, " (equal tokens get the same place, so one position is fetched twice and the next never: "
+                     "break the ties)")]
 
 
 @points(1, cell="test_make_sort", visibility="visible")
@@ -693,9 +697,10 @@ def test_make_sort_is_rasp(student):
 def frac_hints(token):
     def hints(xs):
         n = len(xs)
-        return [([sum(1 for x in xs[:i] if x == token) / (i + 1) for i in range(n)], " (it looks like you counted "
-                                                                                     "positions before i only: < "
-                                                                                     "instead of <=)"),
+        before = [sum(1 for x in xs[:i] if x == token) for i in range(n)]
+        return [([b / i if i else 0.0 for i, b in enumerate(before)], " (it looks like you selected the positions "
+                                                                      "before i only: < instead of <=)"),
+                ([b / (i + 1) for i, b in enumerate(before)], " (position i itself must count: <=)"),
                 ([sum(1 for x in xs[i:] if x == token) / (n - i) for i in range(n)], " (it looks like you counted "
                                                                                      "from the end: positions i..n-1)")]
     return hints
