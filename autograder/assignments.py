@@ -261,7 +261,11 @@ A09 = Assignment(
     limits=_TRAIN,
 )
 
-ASSIGNMENTS: dict[str, Assignment] = {a.id: a for a in (A01, A02, A03, A04, A05, A06, A07, A08, A09)}
+# a12 forbids no built-in (pure Python and torch): only the grader-integrity rules apply to its answers.
+A12 = Assignment("a12_rasp", "RASP: thinking like a transformer, and a head set by hand",
+                 "Thinking Like Transformers, Tracr (reading list)", limits=_CALL)
+
+ASSIGNMENTS: dict[str, Assignment] = {a.id: a for a in (A01, A02, A03, A04, A05, A06, A07, A08, A09, A12)}
 
 
 def get(assignment_id: str) -> Assignment:

@@ -593,6 +593,196 @@ def probe_make_lm_spy(config, seed=0):
 PROBES = {name[len("probe_"):]: fn for name, fn in dict(globals()).items() if name.startswith("probe_")}
 
 
+# --------------------------------------------------------------------------- RASP programs (a12_rasp)
+# Python functions cannot travel from the grader to this process, so a12's suite names them: the tables
+# below are the functions and predicates its RASP programs may use (the suite holds the same tables, and
+# its own interpreter). Predicates take (key, query), as RASP's Select does.
+_RASP_UNARY = {
+    "id": lambda x: x, "add1": lambda x: x + 1, "neg": lambda x: -x, "double": lambda x: 2 * x,
+    "half": lambda x: x / 2, "square": lambda x: x * x, "mod3": lambda x: x % 3,
+    "is_pos": lambda x: 1 if x > 0 else 0, "const2": lambda x: 2, "clip": lambda x: max(-3, min(3, x)),
+}
+_RASP_BINARY = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "max": max, "min": min,
+    "first": lambda a, b: a, "second": lambda a, b: b, "same": lambda a, b: 1 if a == b else 0,
+    "lin": lambda a, b: 2 * a - b + 1,
+}
+_RASP_PREDICATES = {
+    "true": lambda k, q: True, "false": lambda k, q: False, "eq": lambda k, q: k == q, "neq": lambda k, q: k != q,
+    "lt": lambda k, q: k < q, "leq": lambda k, q: k <= q, "gt": lambda k, q: k > q, "geq": lambda k, q: k >= q,
+    "key_even": lambda k, q: k % 2 == 0, "query_even": lambda k, q: q % 2 == 0,
+    "key_below_query_minus1": lambda k, q: k < q - 1, "sum_odd": lambda k, q: (k + q) % 2 == 1,
+    "key_above_twice_query": lambda k, q: k > 2 * q,
+}
+
+
+def _rasp_where(exc):
+    """' (in cell X, line N: code)' for the deepest frame of the student's own code, or ''."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.startswith("<cell "):
+            return f" (in {frame.filename[1:-1]}, line {frame.lineno}: {(frame.line or '').strip()[:80]})"
+    return ""
+
+
+def _rasp_number(v):
+    """A value as plain data: (number, kind) with kind 'bool', 'int' or 'float'; TypeError for anything else."""
+    import numbers
+
+    if type(v) in (bool, int, float):
+        return v, type(v).__name__
+    if isinstance(v, torch.Tensor):
+        raise TypeError("a torch.Tensor (return plain Python numbers: .item() or .tolist())")
+    if type(v).__module__ == "numpy" and callable(getattr(v, "item", None)):
+        return _rasp_number(v.item())
+    if isinstance(v, numbers.Integral):
+        return int(v), "int"
+    if isinstance(v, numbers.Real):
+        return float(v), "float"
+    raise TypeError(f"a {type(v).__name__}, not a number")
+
+
+def _rasp_plain(out, n, selector):
+    """What .eval returned, checked and copied: {"value": ..., "kinds": ...} or {"bad": why}."""
+    if type(out) is not list:
+        return {"bad": f"returned a {type(out).__name__}; .eval must return a Python list"}
+    if len(out) != n:
+        return {"bad": f"returned a list of length {len(out)} for an input of length {n}"}
+    values, kinds = [], []
+    for i, v in enumerate(out):
+        if selector:
+            if type(v) is not list or len(v) != n:
+                what = f"a list of length {len(v)}" if type(v) is list else f"a {type(v).__name__}"
+                return {"bad": f"row {i} of the selector matrix is {what}; expected a list of {n} bools"}
+            row = []
+            for j, e in enumerate(v):
+                try:
+                    e, _ = _rasp_number(e)
+                except TypeError as exc:
+                    return {"bad": f"entry [{i}][{j}] of the selector matrix is {exc}"}
+                if e not in (0, 1):
+                    return {"bad": f"entry [{i}][{j}] of the selector matrix is {e!r}; expected True or False"}
+                row.append(bool(e))
+            values.append(row)
+        else:
+            try:
+                v, kind = _rasp_number(v)
+            except TypeError as exc:
+                return {"bad": f"element {i} is {exc}"}
+            values.append(v)
+            kinds.append(kind)
+    return {"value": values, "kinds": kinds}
+
+
+def _rasp_traced(fn):
+    """Run fn() and return the lines of the student's cells it executed (sys.settrace)."""
+    lines = set()
+
+    def local(frame, event, arg):
+        if event == "line":
+            lines.add((frame.f_code.co_filename, frame.f_lineno))
+        return local
+
+    def tracer(frame, event, arg):
+        if not frame.f_code.co_filename.startswith("<cell "):
+            return None
+        lines.add((frame.f_code.co_filename, frame.f_code.co_firstlineno, frame.f_code.co_name))
+        return local
+
+    old = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        fn()
+    finally:
+        sys.settrace(old)
+    return lines
+
+
+def _rasp_error(exc):
+    msg = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return f"{type(exc).__name__}{': ' + msg if msg else ''}{_rasp_where(exc)}"
+
+
+def _rasp_build(names, node, built):
+    kind, args = node[0], node[1:]
+    if kind in ("tokens", "indices"):
+        obj = names[kind]
+    elif kind == "Map":
+        obj = names["Map"](_RASP_UNARY[args[0]], built[args[1]])
+    elif kind == "SequenceMap":
+        obj = names["SequenceMap"](_RASP_BINARY[args[0]], built[args[1]], built[args[2]])
+    elif kind == "Select":
+        obj = names["Select"](built[args[0]], built[args[1]], _RASP_PREDICATES[args[2]])
+    elif kind in ("Aggregate", "SelectorWidth"):
+        obj = names[kind](*(built[a] for a in args))
+    elif kind == "make":
+        obj = names[args[0]](*args[1])
+    else:
+        raise ValueError(f"unknown RASP node {kind!r}")
+    if not callable(getattr(obj, "eval", None)):
+        raise TypeError(f"it returned a {type(obj).__name__}, which has no .eval(xs) method")
+    return obj
+
+
+def _rasp_structure(names, obj):
+    """Is obj of a class a primitive returns, and does its .eval run code that only selecting primitives run?"""
+    witnesses = [["tokens"], ["indices"], ["Map", "id", 0], ["SequenceMap", "first", 0, 1], ["Select", 1, 1, "eq"],
+                 ["Aggregate", 4, 0], ["SelectorWidth", 4]]
+    built = []
+    for node in witnesses:
+        built.append(_rasp_build(names, node, built))
+    generic, selecting = built[:4], built[5:]
+    allowed = {type(o) for o in generic + selecting}
+    witness = [3, 1, 2, 1]
+    common = _rasp_traced(lambda: [o.eval(list(witness)) for o in generic])
+    special = _rasp_traced(lambda: [o.eval(list(witness)) for o in selecting]) - common
+    lines = _rasp_traced(lambda: obj.eval([4, -1, 4, 0, 2, 7, 4]))
+    cls = type(obj)
+    return {"cls": f"{cls.__module__}.{cls.__qualname__}".replace("__main__.", ""), "primitive": cls in allowed,
+            "selects": bool(lines & special) if special else None}
+
+
+def probe_rasp_eval(names, nodes, outputs, inputs, structure=()):
+    """Build RASP programs from the student's primitives and evaluate them.
+
+    names: public name -> the student's object (tokens, indices, Map, SequenceMap, Select, Aggregate,
+    SelectorWidth, make_*). nodes: a list whose entries refer to earlier entries by index, so one s-op can be
+    used in several places: ["tokens"], ["indices"], ["Map", f, i], ["SequenceMap", f, i, j],
+    ["Select", keys, queries, predicate], ["Aggregate", selector, sop], ["SelectorWidth", selector],
+    ["make", "make_reverse", [args]]; f and predicate name entries of the tables above.
+    Returns {"build_error": node index, "error": one line} if building raised; else {"results": one list per node in
+    `outputs`, one entry per input: {"value", "kinds"}, {"bad": why} or {"error": one line}; "structure": per node in
+    `structure`, its class, whether that is a class a primitive returns, and whether its .eval runs code that
+    Aggregate/SelectorWidth/Select run and Map does not (None when no such code can be told apart)}."""
+    built = []
+    for i, node in enumerate(nodes):
+        try:
+            built.append(_rasp_build(names, node, built))
+        except Exception as exc:  # noqa: BLE001 - reported as the student's error, naming the node
+            return {"build_error": i, "error": _rasp_error(exc)}
+    info = {}
+    for i in structure:
+        try:
+            info[str(i)] = _rasp_structure(names, built[i])
+        except Exception as exc:  # noqa: BLE001
+            return {"build_error": -1, "error": _rasp_error(exc)}
+    results = []
+    for i in outputs:
+        obj, selector = built[i], nodes[i][0] == "Select"
+        row = []
+        for xs in inputs:
+            try:
+                out = obj.eval(list(xs))
+            except Exception as exc:  # noqa: BLE001 - the grader reports it, per input
+                row.append({"error": _rasp_error(exc)})
+                continue
+            row.append(_rasp_plain(out, len(xs), selector))
+        results.append(row)
+    return {"results": results, "structure": info}
+
+
+PROBES["rasp_eval"] = probe_rasp_eval
+
+
 # --------------------------------------------------------------------------- main loop
 def _describe(exc, ns_files):
     """One line: the error and the student's line that raised it."""
