@@ -41,9 +41,11 @@ import weakref
 import torch
 import torch.nn as nn
 import torch.nn.functional as F  # noqa: F401  (pre-imported so student imports are cheap)
+from torch.multiprocessing.reductions import StorageWeakRef  # already imported by torch itself
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 try:  # pre-import what answer cells commonly import, before the audit hook is in place
     import einops  # noqa: F401
@@ -588,6 +590,99 @@ class _LMSpy(nn.Module):
 
 def probe_make_lm_spy(config, seed=0):
     return _LMSpy(config, seed)
+
+
+class _StorageRecorder(TorchDispatchMode):
+    """Sees every aten op (the forbidden-call trap underneath still sees them too) and records each output
+    whose storage is *new*: not the storage of any of the op's tensor inputs, so a view, an `expand` or an
+    in-place op of a small tensor counts nothing. Keeps only weak references: it never holds memory alive."""
+
+    @classmethod
+    def _should_skip_dynamo(cls):
+        return False  # as _DispatchTrap: nothing compiles here, and torch._dynamo costs a second to import
+
+    def __init__(self):
+        super().__init__()
+        self.largest = {"elements": 0, "op": "", "shape": []}
+        self.storages = []  # (weak ref to a new storage, its data_ptr, its size in elements)
+
+    @staticmethod
+    def _storage(t):
+        try:
+            return t.untyped_storage()
+        except (RuntimeError, NotImplementedError):  # sparse and other storage-less tensors
+            return None
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        inputs = set()
+        for t in tree_flatten((args, kwargs))[0]:
+            st = self._storage(t) if isinstance(t, torch.Tensor) else None
+            if st is not None:
+                inputs.add(st.data_ptr())
+        for t in tree_flatten(out)[0]:
+            st = self._storage(t) if isinstance(t, torch.Tensor) else None
+            if st is None or st.nbytes() == 0 or st.data_ptr() in inputs:
+                continue
+            n = st.nbytes() // max(1, t.element_size())
+            if n > self.largest["elements"]:
+                self.largest = {"elements": int(n), "op": str(getattr(func, "__name__", func)),
+                                "shape": [int(s) for s in t.shape]}
+            self.storages.append((StorageWeakRef(st), st.data_ptr(), int(n)))
+        return out
+
+    def alive(self, exclude=()):
+        """Elements of the recorded storages still alive (each storage once), except those in `exclude`."""
+        seen, total = set(exclude), 0
+        for ref, ptr, n in self.storages:
+            if ptr not in seen and not ref.expired():
+                seen.add(ptr)
+                total += n
+        return total
+
+
+def probe_largest_allocation(fn, args, kwargs, grad_out):
+    """Memory as the student's code really allocates it: fn(*args, **kwargs) runs under a _StorageRecorder,
+    then the output is backpropagated (grad_out) under a second one. Returns the output, the gradients of the
+    tensor arguments that require grad, the largest new storage of each phase (elements, op, shape), the
+    elements of new storage the forward leaves alive (what it saved for backward, however: ctx, autograd, a
+    global), and the autograd graph's node types (is a custom autograd.Function's backward among them?)."""
+    import gc
+
+    forward = _StorageRecorder()
+    with forward:
+        out = fn(*args, **kwargs)
+    cls = type(out)
+    result = {"out_cls": f"{cls.__module__}.{cls.__qualname__}", "out": out, "grads": {},
+              "forward_largest": forward.largest, "backward_largest": None, "retained": 0,
+              "grad_fn": None, "graph": [], "custom_function": False}
+    if not isinstance(out, torch.Tensor):
+        return result
+    gc.collect()  # temporaries caught in reference cycles are not memory the forward keeps
+    st = _StorageRecorder._storage(out)
+    result["retained"] = forward.alive(exclude=() if st is None else (st.data_ptr(),))
+    node, nodes, seen = out.grad_fn, [], set()
+    stack = [node] if node is not None else []
+    while stack and len(nodes) < 5000:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        stack += [nxt for nxt, _ in getattr(node, "next_functions", ())]
+    result["grad_fn"] = None if out.grad_fn is None else type(out.grad_fn).__name__
+    result["graph"] = sorted({type(n).__name__ for n in nodes})
+    result["custom_function"] = any(isinstance(n, torch.autograd.function.BackwardCFunction) for n in nodes)
+    if grad_out is not None and out.requires_grad:
+        grad_out = grad_out.to(out.dtype) if isinstance(grad_out, torch.Tensor) else grad_out
+        backward = _StorageRecorder()
+        with backward:
+            out.backward(grad_out)
+        result["backward_largest"] = backward.largest
+    result["grads"] = {f"arg{i}": a.grad for i, a in enumerate(args)
+                       if isinstance(a, torch.Tensor) and a.requires_grad}
+    return result
 
 
 PROBES = {name[len("probe_"):]: fn for name, fn in dict(globals()).items() if name.startswith("probe_")}
