@@ -53,6 +53,18 @@ def broadcast_views(q, k, v):
     bias = torch.zeros(1, 1).expand(q.shape[-2], k.shape[-2])  # (L, S) view of one element
     return q + bias.sum() + k.transpose(-2, -1).sum() * 0
 
+MASK = torch.ones(128, 128, dtype=torch.bool).tril()  # built once, at import: not during the call
+
+def global_mask(q, k, v):
+    """Slices of a precomputed full mask: nothing new is allocated that large, but the mask is read."""
+    L, S = q.shape[-2], k.shape[-2]
+    return q + MASK[:L, :S].sum() * 0
+
+def via_numpy(q, k, v):
+    """The (L, S) scores computed in numpy, outside torch, and brought back."""
+    z = torch.from_numpy(q.detach().numpy() @ k.detach().numpy().T)  # (L, S)
+    return q + z.sum() * 0
+
 def via_aten_softmax(q, k, v):
     return torch.ops.aten._softmax(q @ k.T, -1, False) @ v
 '''
@@ -105,6 +117,17 @@ def test_custom_function_below_a_view_is_found_and_its_backward_is_watched(sub):
 def test_views_and_expands_of_small_tensors_do_not_count(sub):
     got = measure(sub, "broadcast_views")
     assert got["forward_largest"]["elements"] == L * E  # the output itself; the (L, S) expand is a view
+
+
+def test_tensors_brought_in_from_outside_the_call_are_measured_too(sub):
+    got = measure(sub, "global_mask")
+    assert got["forward_largest"] == {"elements": 128 * 128, "op": "slice.Tensor", "shape": [128, 128],
+                                      "brought_in": True}
+    got = measure(sub, "via_numpy")
+    assert got["forward_largest"]["elements"] == L * S and got["forward_largest"]["brought_in"]
+    assert got["left_torch"] == [f"Tensor.numpy() of a tensor of shape {[L, E]}", f"Tensor.numpy() of a tensor "
+                                 f"of shape {[S, E]}"]
+    assert measure(sub, "naive")["left_torch"] == []
 
 
 def test_forbidden_aten_op_is_still_trapped_under_the_recorder(sub):

@@ -22,7 +22,9 @@ flash_attention (reference: F.scaled_dot_product_attention, computed here in flo
   scale missing, dV from unnormalised exp(Z - m), mask not applied           -> test_gradients, test_gradients_causal
 - output not a plain torch.Tensor (a tuple (out, lse), a subclass)          -> check_tensor in every test
 Memory (probe "largest_allocation": every new storage an aten op returns, in the student's process)
-- naive forward (full [L, S] scores), or a full [L, S] causal mask          -> test_memory_forward
+- naive forward (full [L, S] scores), or a full [L, S] causal mask (built
+  in the call, or once at import and sliced)                                -> test_memory_forward
+- the scores computed in numpy or Python lists (.numpy(), .tolist())        -> test_memory_forward
 - block_size ignored (one block of 64 when S < 64)                          -> test_memory_forward (block 16, S = 40)
 - naive backward (full P recomputed at once), or a broadcast [L, S, E]      -> test_memory_backward
 - autograd through the loop instead of a custom Function                    -> test_custom_function,
@@ -229,11 +231,13 @@ def test_float64(student):
 # ----------------------------------------------------------------------------- gradients
 @points(2, cell=CELL)
 def test_gradients(student):
-    """gradients w.r.t. query, key and value match autograd through SDPA: float64 and float32, L ≠ S, partial blocks"""
+    """gradients w.r.t. query, key and value match autograd through SDPA: float64 and float32, L = S and L ≠ S,
+    partial blocks"""
     g = gen(1109)
     f64, f32 = torch.float64, torch.float32
     for batch, L, S, E, Ev, bs, dtype in [((2,), 13, 29, 6, 4, 8, f64), ((), 40, 17, 5, 7, 16, f64),
-                                          ((2, 2), 1, 9, 4, 3, 4, f64), ((2,), 70, 90, 8, 8, 32, f32)]:
+                                          ((2,), 24, 24, 6, 6, 8, f64), ((2, 2), 1, 9, 4, 3, 4, f64),
+                                          ((2,), 70, 90, 8, 8, 32, f32)]:
         q, k, v = qkv(g, batch, L, S, E, Ev, dtype=dtype, scale=1.3)
         check_grads(student, q, k, v, torch.randn(*batch, L, Ev, generator=g, dtype=dtype), block_size=bs)
 
@@ -275,12 +279,17 @@ MEMORY_CASES = [((), 256, 256, 16, 16, False, None), ((), 48, 40, 8, 8, True, 16
 
 
 def largest_ok(got, phase, what, L, S, n):
+    if got["left_torch"]:
+        raise StudentError(f"{what}: called {got['left_torch'][0]}: flash_attention must compute in torch (memory "
+                           "in numpy arrays or Python lists is memory the memory rule cannot count)")
     big = got[f"{phase}_largest"]
     if big is None:
         raise StudentError(f"{what}: no backward ran (the output does not require grad)")
     if big["elements"] >= n * L * S:
         per = f"{n} batch-heads, so at most {n * L * S - 1}" if n > 1 else "unbatched"
-        raise StudentError(f"{what}: in the {phase}, {big['op']} created a tensor of shape {big['shape']} "
+        did = ("read a tensor your code did not create during the call (a global built in advance, a numpy "
+               "array), which counts as allocated," if big.get("brought_in") else "created a tensor")
+        raise StudentError(f"{what}: in the {phase}, {big['op']} {did} of shape {big['shape']} "
                            f"({big['elements']} elements), but with L, S >= 2*block_size no tensor may have "
                            f"L*S = {L * S} elements or more per batch-head ({per}); work one block of keys at a time"
                            + (", the causal mask too" if phase == "forward" else
