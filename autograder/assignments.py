@@ -261,11 +261,39 @@ A09 = Assignment(
     limits=_TRAIN,
 )
 
+# SDPA and every aten kernel behind it (the CPU flash kernel included): the student writes the tiling
+SDPA_KERNELS = ("scaled_dot_product_attention", "_scaled_dot_product_attention_math",
+                "_scaled_dot_product_attention_math_for_mps", "_scaled_dot_product_flash_attention",
+                "_scaled_dot_product_flash_attention_backward", "_scaled_dot_product_flash_attention_for_cpu",
+                "_scaled_dot_product_flash_attention_for_cpu_backward", "_scaled_dot_product_efficient_attention",
+                "_scaled_dot_product_efficient_attention_backward", "_scaled_dot_product_cudnn_attention",
+                "_scaled_dot_product_cudnn_attention_backward", "_scaled_dot_product_fused_attention_overrideable",
+                "_scaled_dot_product_fused_attention_overrideable_backward", "_flash_attention_forward",
+                "_flash_attention_backward", "_efficient_attention_forward", "_efficient_attention_backward")
+
+A11 = Assignment(
+    "a11_flash_attention", "FlashAttention: tiled attention with an online softmax",
+    "4.8; FlashAttention (reading list)",
+    forbidden=(
+        *_fn("torch.nn.functional.scaled_dot_product_attention", SDPA_KERNELS),
+        # the whole torch.nn.attention package (sdpa_kernel, flex attention, varlen attention, causal biases)
+        Forbid("torch.nn.attention", static=("nn.attention",)),
+        *_fn("torch.nn.attention.flex_attention.flex_attention", ("flex_attention",)),
+        *_fn("torch.nn.attention.varlen.varlen_attn"),
+        *_cls("torch.nn.MultiheadAttention", "torch.nn.Softmax"),
+        *_fn("torch.nn.functional.multi_head_attention_forward", ("_native_multi_head_attention",)),
+        # the student writes the online softmax: no softmax kernel, forward or backward
+        *_fn("torch.nn.functional.softmax", ("_softmax", "softmax", "_safe_softmax", "_softmax_backward_data"),
+             "torch.softmax", "torch.Tensor.softmax", "torch.special.softmax"),
+    ),
+    limits=Limits(),  # 20 CPU seconds a call: a Python loop over small blocks, watched op by op
+)
+
 # a12 forbids no built-in (pure Python and torch): only the grader-integrity rules apply to its answers.
 A12 = Assignment("a12_rasp", "RASP: thinking like a transformer, and a head set by hand",
                  "Thinking Like Transformers, Tracr (reading list)", limits=_CALL)
 
-ASSIGNMENTS: dict[str, Assignment] = {a.id: a for a in (A01, A02, A03, A04, A05, A06, A07, A08, A09, A12)}
+ASSIGNMENTS: dict[str, Assignment] = {a.id: a for a in (A01, A02, A03, A04, A05, A06, A07, A08, A09, A11, A12)}
 
 
 def get(assignment_id: str) -> Assignment:

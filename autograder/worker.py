@@ -41,9 +41,11 @@ import weakref
 import torch
 import torch.nn as nn
 import torch.nn.functional as F  # noqa: F401  (pre-imported so student imports are cheap)
+from torch.multiprocessing.reductions import StorageWeakRef  # already imported by torch itself
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 try:  # pre-import what answer cells commonly import, before the audit hook is in place
     import einops  # noqa: F401
@@ -588,6 +590,133 @@ class _LMSpy(nn.Module):
 
 def probe_make_lm_spy(config, seed=0):
     return _LMSpy(config, seed)
+
+
+class _StorageRecorder(TorchDispatchMode):
+    """Sees every aten op (the forbidden-call trap underneath still sees them too) and records each output
+    whose storage is *new*: not the storage of any of the op's tensor inputs, so a view, an `expand` or an
+    in-place op of a small tensor counts nothing. An input whose storage neither came from an op seen here
+    nor is `known` (the probe's own arguments) was brought in from outside the call (a global built in
+    advance, `torch.from_numpy` of an array): it is measured the same way. Keeps only weak references: it
+    never holds memory alive."""
+
+    @classmethod
+    def _should_skip_dynamo(cls):
+        return False  # as _DispatchTrap: nothing compiles here, and torch._dynamo costs a second to import
+
+    def __init__(self, known=()):
+        super().__init__()
+        self.largest = {"elements": 0, "op": "", "shape": [], "brought_in": False}
+        self.storages = []  # (weak ref to a new storage, its data_ptr, its size in elements)
+        self.known = set(known)  # data_ptrs of storages already accounted for
+        self.made = set()  # data_ptrs of the new storages (not those brought in)
+
+    @staticmethod
+    def _storage(t):
+        try:
+            return t.untyped_storage()
+        except (RuntimeError, NotImplementedError):  # sparse and other storage-less tensors
+            return None
+
+    def _measure(self, t, st, func, brought_in):
+        n = st.nbytes() // max(1, t.element_size())
+        if n > self.largest["elements"]:
+            self.largest = {"elements": int(n), "op": str(getattr(func, "__name__", func)),
+                            "shape": [int(s) for s in t.shape], "brought_in": brought_in}
+        self.known.add(st.data_ptr())
+        return int(n)
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        inputs = set()
+        for t in tree_flatten((args, kwargs))[0]:
+            st = self._storage(t) if isinstance(t, torch.Tensor) else None
+            if st is None:
+                continue
+            inputs.add(st.data_ptr())
+            if st.data_ptr() not in self.known and st.nbytes():
+                self._measure(t, st, func, True)
+        for t in tree_flatten(out)[0]:
+            st = self._storage(t) if isinstance(t, torch.Tensor) else None
+            if st is None or st.nbytes() == 0 or st.data_ptr() in inputs:
+                continue
+            self.storages.append((StorageWeakRef(st), st.data_ptr(), self._measure(t, st, func, False)))
+            self.made.add(st.data_ptr())
+        return out
+
+    def alive(self, exclude=()):
+        """Elements of the recorded storages still alive (each storage once), except those in `exclude`."""
+        seen, total = set(exclude), 0
+        for ref, ptr, n in self.storages:
+            if ptr not in seen and not ref.expired():
+                seen.add(ptr)
+                total += n
+        return total
+
+
+class _LeavesTorch(TorchFunctionMode):
+    """Records conversions of tensors to numpy arrays or Python lists: memory no storage recorder can see."""
+
+    NAMES = ("numpy", "__array__", "tolist")
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        if name in self.NAMES and args and isinstance(args[0], torch.Tensor) and args[0].numel() > 1:
+            self.seen.append(f"Tensor.{name}() of a tensor of shape {list(args[0].shape)}")
+        return func(*args, **(kwargs or {}))
+
+
+def probe_largest_allocation(fn, args, kwargs, grad_out):
+    """Memory as the student's code really allocates it: fn(*args, **kwargs) runs under a _StorageRecorder,
+    then the output is backpropagated (grad_out) under a second one. Returns the output, the gradients of the
+    tensor arguments that require grad, the largest new storage of each phase (elements, op, shape, whether it
+    was brought in), the elements of new storage the forward leaves alive (what it saved for backward,
+    however: ctx, autograd, a global), the autograd graph's node types (is a custom autograd.Function's
+    backward among them?) and any conversion of a tensor to numpy or a list (memory outside torch)."""
+    import gc
+
+    tensors = [t for t in tree_flatten((args, kwargs, grad_out))[0] if isinstance(t, torch.Tensor)]
+    given = {st.data_ptr() for st in map(_StorageRecorder._storage, tensors) if st is not None}
+    forward, leaves = _StorageRecorder(known=given), _LeavesTorch()
+    with leaves, forward:
+        out = fn(*args, **kwargs)
+    cls = type(out)
+    result = {"out_cls": f"{cls.__module__}.{cls.__qualname__}", "out": out, "grads": {},
+              "forward_largest": forward.largest, "backward_largest": None, "retained": 0,
+              "grad_fn": None, "graph": [], "custom_function": False, "left_torch": leaves.seen}
+    if not isinstance(out, torch.Tensor):
+        return result
+    gc.collect()  # temporaries caught in reference cycles are not memory the forward keeps
+    st = _StorageRecorder._storage(out)
+    result["retained"] = forward.alive(exclude=() if st is None else (st.data_ptr(),))
+    node, nodes, seen = out.grad_fn, [], set()
+    stack = [node] if node is not None else []
+    while stack and len(nodes) < 5000:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        stack += [nxt for nxt, _ in getattr(node, "next_functions", ())]
+    result["grad_fn"] = None if out.grad_fn is None else type(out.grad_fn).__name__
+    result["graph"] = sorted({type(n).__name__ for n in nodes})
+    result["custom_function"] = any(isinstance(n, torch.autograd.function.BackwardCFunction) for n in nodes)
+    if grad_out is not None and out.requires_grad:
+        grad_out = grad_out.to(out.dtype) if isinstance(grad_out, torch.Tensor) else grad_out
+        handed = _StorageRecorder._storage(grad_out) if isinstance(grad_out, torch.Tensor) else None
+        # what the forward made and the gradient handed in are not "brought in" (a global the forward read is)
+        backward = _StorageRecorder(known=given | forward.made | ({handed.data_ptr()} if handed is not None else set()))
+        with leaves, backward:
+            out.backward(grad_out)
+        result["backward_largest"] = backward.largest
+    result["grads"] = {f"arg{i}": a.grad for i, a in enumerate(args)
+                       if isinstance(a, torch.Tensor) and a.requires_grad}
+    return result
 
 
 PROBES = {name[len("probe_"):]: fn for name, fn in dict(globals()).items() if name.startswith("probe_")}
