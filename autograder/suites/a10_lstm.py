@@ -1,44 +1,48 @@
 """Hidden suite for a10_lstm (LBDL, The missing bits: RNNs). Every test names the student bug it rejects.
 
-References are nn.LSTMCell / nn.LSTM carrying the same random weights (loaded into the student's module by name),
-built and run here, in the grader, after the student's call. Shapes are random and non-square (I ≠ H, N ≠ L ≠ K).
+References are nn.LSTMCell / nn.LSTM carrying the same random weights (loaded into the student's module by
+name), built and run here, in the grader, after the student's call. Shapes are random and non-square
+(I ≠ H, and N, L, num_layers all differ).
 
 LSTMCell
-- parameters misnamed (W_ih, weight_x, ...), in submodules (nn.Linear), not nn.Parameters, or
-  transposed ([I, 4H]); one fused bias instead of bias_ih and bias_hh                     -> test_cell_parameters
-- bias=False still registers (zero) biases                                                 -> test_cell_no_bias
-- init U(0, 1/sqrt(H)), N(0, 1), bound 1/sqrt(I) (I < H and I > H both tried), zero or
-  constant biases, bias_hh a copy of bias_ih                                               -> test_cell_init
-- gate order i, g, f, o / f, i, g, o / i, f, o, g (TensorFlow's, papers')                  -> test_cell_forward, test_cell_small_example
-- sigmoid on g, or tanh on a gate; h = o * c (no tanh); c = f * c + g (no input gate)      -> test_cell_forward
-- only one bias added (bias_ih or bias_hh)                                                 -> test_cell_forward
-- hx ignored (always zeros), h and c of hx swapped                                         -> test_cell_forward
-- hx=None not supported, or not zeros                                                      -> test_cell_default_state
-- unbatched [I] input: breaks, or returns [1, H]                                           -> test_cell_unbatched
-- not differentiable, wrong gradients w.r.t. input, h, c or any parameter                  -> test_cell_gradients
-- zeros for hx=None made in float32 (float64 lost or an error), float32 constants          -> test_cell_float64
-- calls nn.LSTMCell / torch.lstm_cell / torch._VF (any alias), subclasses nn.RNNCellBase   -> trap
+- parameters misnamed, in submodules (nn.Linear), not nn.Parameters, transposed
+  ([I, 4H]), one fused bias instead of bias_ih and bias_hh                  -> test_cell_parameters
+- bias=False still registers (zero) biases                                  -> test_cell_no_bias
+- init U(0, 1/sqrt(H)), N(0, 1/H), bound 1/sqrt(I) (I < H and I > H both
+  tried), zero or constant biases, bias_hh a copy of bias_ih                -> test_cell_init
+- gate order i, g, f, o / f, i, g, o / i, f, o, g                           -> test_cell_forward
+- sigmoid on g; h = o * c (no tanh); c = f * c + g (no input gate)          -> test_cell_forward
+- only one of the two biases added                                          -> test_cell_forward
+- hx ignored (always zeros), h and c of hx swapped                          -> test_cell_forward
+- hx=None not supported, or not zeros                                       -> test_cell_default_state
+- unbatched [I] input breaks, or returns [1, H]                             -> test_cell_unbatched
+- not differentiable; wrong gradients w.r.t. input, h, c or a parameter     -> test_cell_gradients
+- float32 zeros for hx=None (float64 lost or an error), float32 casts       -> test_cell_float64
+- calls nn.LSTMCell / torch.lstm_cell / torch._VF / aten.lstm_cell (any
+  alias, getattr), subclasses nn.RNNCellBase                                -> trap
 LSTM
-- parameters not named weight_ih_l{k}, ... (LSTMCell submodules, nn.ParameterList), shapes
-  wrong (weight_ih_l1 [4H, I] instead of [4H, H]), layers missing for num_layers > 1        -> test_lstm_parameters
-- bias=False still registers biases or adds them                                           -> test_lstm_no_bias
-- init as for the cell; every layer a copy of layer 0 (layers sharing values)              -> test_lstm_init
-- cell math wrong (gate order, nonlinearities, one bias)                                   -> test_lstm_single_layer
-- c not carried from step to step (reset to c_0), h not carried                            -> test_lstm_single_layer
-- h_n taken from the first step, or from output of the last layer for every layer          -> test_lstm_single_layer, test_lstm_multilayer
-- output of the first layer instead of the last; layers stacked wrongly (each layer fed
-  the raw input), one layer's weights used for all layers                                  -> test_lstm_multilayer
-- h_0[0] / c_0[0] used for every layer, or hx ignored                                      -> test_lstm_multilayer, test_lstm_batch_first_hx
-- hx=None not zeros or not supported                                                       -> test_lstm_default_state
-- batch_first ignored, or output not moved back to [N, L, H]                               -> test_lstm_batch_first
-- batch_first also transposes hx ([N, K, H]) or h_n / c_n                                   -> test_lstm_batch_first_hx
-- unbatched [L, I] input: breaks, returns [L, 1, H], or is transposed under batch_first     -> test_lstm_unbatched
-- state detached inside the time loop (truncated backprop), or h_n / c_n detached          -> test_lstm_gradients
-- wrong gradients w.r.t. input, h_0, c_0 or any layer's parameter                          -> test_lstm_gradients
-- float64 lost (float32 zeros for hx=None, float32 buffers)                                 -> test_lstm_float64
-- returns (output, h_n, c_n) or (output, h_n) instead of (output, (h_n, c_n))               -> every LSTM value test
-- calls nn.LSTM / torch.lstm / torch._VF / aten.mkldnn_rnn_layer (any alias), subclasses
-  nn.RNNBase                                                                               -> trap
+- parameters not named weight_ih_l{k}, ... (LSTMCell submodules, an
+  nn.ParameterList), weight_ih_l1 [4H, I] instead of [4H, H], one layer only -> test_lstm_parameters
+- bias=False still registers biases, or adds them                           -> test_lstm_no_bias
+- init as for the cell; every layer a copy of layer 0                       -> test_lstm_init
+- cell math wrong (gate order, nonlinearities, one bias)                    -> test_lstm_single_layer
+- c or h not carried from step to step (reset to c_0 / h_0)                 -> test_lstm_single_layer
+- h_n from the first step; every layer's h_n taken from the last layer      -> test_lstm_single_layer (+ multilayer)
+- output of the first layer instead of the last; every layer fed the raw
+  input; one layer's weights used for all layers                            -> test_lstm_multilayer
+- h_0[0] / c_0[0] used for every layer, or hx ignored                       -> test_lstm_multilayer (+ batch_first_hx)
+- hx=None not zeros, or not supported                                       -> test_lstm_default_state
+- batch_first ignored, or output not moved back to [N, L, H]                -> test_lstm_batch_first
+- batch_first also transposes hx ([N, K, H]) or h_n / c_n                    -> test_lstm_batch_first_hx
+- unbatched [L, I] input breaks, returns [L, 1, H], hx unsqueezed on the
+  wrong dim, or is read as L sequences of length 1 under batch_first        -> test_lstm_unbatched
+- state detached inside the time loop (truncated backprop), h_n / c_n
+  detached, input detached                                                  -> test_lstm_gradients
+- wrong gradients w.r.t. input, h_0, c_0 or any layer's parameter           -> test_lstm_gradients
+- float64 lost (float32 zeros for hx=None)                                  -> test_lstm_float64
+- returns (output, h_n, c_n) instead of (output, (h_n, c_n))                -> every LSTM value test
+- calls nn.LSTM / torch.lstm / torch._VF / aten.mkldnn_rnn_layer (any
+  alias, getattr), subclasses nn.LSTM or nn.RNNBase                         -> trap
 """
 
 import math
@@ -82,7 +86,11 @@ def check_params(st, what, shapes):
         raise StudentError(f"{what}: parameters should be {want} (nn.Parameters registered on the module itself, "
                            f"named as in torch), got {names}")
     for name, shape in shapes.items():
-        check_tensor(st["params"][name], f"{what}.{name}", shape, torch.float32)
+        value = st["params"][name]
+        if tuple(value.shape) != shape:
+            raise StudentError(f"{what}.{name} has shape {tuple(value.shape)}, expected {shape} (torch's layout: "
+                               "weights [4*hidden_size, inputs], rows in gate order i, f, g, o)")
+        check_tensor(value, f"{what}.{name}", shape, torch.float32)
     return st["params"]
 
 
@@ -225,7 +233,7 @@ def tree_backward(m, args, grad_outs, what, paths):
     if set(got["leaf_cls"]) != set(paths):
         expected = "(output, (h_n, c_n))" if len(paths) == 3 else "(h, c)"
         raise StudentError(f"{what} returned {got['structure']}; expected the tuple {expected} of tensors")
-    for path, cls in got["leaf_cls"].items():
+    for cls in got["leaf_cls"].values():
         if cls != "torch.Tensor":
             raise StudentError(f"{what} returned a {cls} inside its output; expected exactly torch.Tensors")
     return got
