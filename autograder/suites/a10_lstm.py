@@ -258,8 +258,7 @@ def check_grads(got, expected, what):
 # ----------------------------------------------------------------------------- LSTMCell
 @points(1, cell=CELL_CELL, visibility="visible")
 def test_cell_small_example(student):
-    """the notebook's test: your LSTMCell(3, 4) with its own weights against nn.LSTMCell, hx given and None,
-    unbatched"""
+    """the notebook's test: your LSTMCell(3, 4) with its own weights vs nn.LSTMCell (hx, None, unbatched)"""
     what = "LSTMCell(3, 4)"
     m = student.LSTMCell(3, 4)
     params = check_params(module_state(m, what), what, cell_shapes(3, 4))
@@ -363,8 +362,7 @@ def test_cell_no_bias(student):
 # ----------------------------------------------------------------------------- LSTM
 @points(1, cell=LSTM_CELL, visibility="visible")
 def test_lstm_small_example(student):
-    """the notebook's test: your LSTM(3, 4, num_layers=2) with its own weights against nn.LSTM; batch_first,
-    unbatched"""
+    """the notebook's test: your LSTM(3, 4, num_layers=2) with its own weights vs nn.LSTM (batch_first, unbatched)"""
     g = gen(1100)
     for batch_first in (False, True):
         what = f"LSTM(3, 4, num_layers=2{', batch_first=True' if batch_first else ''})"
@@ -380,8 +378,7 @@ def test_lstm_small_example(student):
 
 @points(1, cell=LSTM_CELL)
 def test_lstm_parameters(student):
-    """weight_ih_l{k} [4H, I] (then [4H, H]), weight_hh_l{k} [4H, H], bias_ih_l{k}, bias_hh_l{k} [4H], for
-    num_layers = 1, 2, 3 (I ≠ H)"""
+    """weight_ih_l{k} [4H, I] then [4H, H], weight_hh_l{k} [4H, H], biases [4H], for 1 to 3 layers (I ≠ H)"""
     for I, H, K in [(5, 3, 1), (2, 7, 2), (6, 4, 3)]:
         what = f"LSTM({I}, {H}" + (f", num_layers={K})" if K != 1 else ")")
         m = student.LSTM(I, H, num_layers=K) if K != 1 else student.LSTM(I, H)
@@ -400,8 +397,7 @@ def test_lstm_init(student):
 
 @points(1, cell=LSTM_CELL)
 def test_lstm_single_layer(student):
-    """one layer, [L, N, I] input, random weights and hx: output at every step and the final (h_n, c_n);
-    edge cases L = 1 and N = 1"""
+    """one layer: output at every step and the final (h_n, c_n), random weights and hx, L = 1 and N = 1 too"""
     g = gen(1101)
     for L, N, I, H in [(6, 3, 4, 5), (1, 2, 3, 4), (5, 1, 2, 3)]:
         m, ref, what = make_lstm(student, I, H, 1, g)
@@ -410,8 +406,7 @@ def test_lstm_single_layer(student):
 
 @points(2, cell=LSTM_CELL)
 def test_lstm_multilayer(student):
-    """num_layers = 2 and 3: each layer reads the previous layer's outputs and starts from its own h_0[k], c_0[k];
-    output is the last layer's, h_n / c_n hold every layer's final state"""
+    """2 and 3 layers: each reads the layer below and starts from its own h_0[k], c_0[k]; h_n/c_n of every layer"""
     g = gen(1102)
     for L, N, I, H, K in [(5, 3, 4, 6, 2), (4, 2, 7, 3, 3)]:
         m, ref, what = make_lstm(student, I, H, K, g)
@@ -446,8 +441,7 @@ def test_lstm_batch_first_hx(student):
 
 @points(1, cell=LSTM_CELL)
 def test_lstm_unbatched(student):
-    """unbatched input [L, I], hx [num_layers, H]: output [L, H], h_n and c_n [num_layers, H], whatever
-    batch_first is"""
+    """unbatched [L, I] input, hx [num_layers, H]: output [L, H], h_n and c_n [num_layers, H], either batch_first"""
     g = gen(1106)
     for batch_first in (False, True):
         L, I, H, K = 6, 3, 4, 2
@@ -466,8 +460,7 @@ def test_lstm_no_bias(student):
 
 @points(2, cell=LSTM_CELL)
 def test_lstm_gradients(student):
-    """gradients through every time step and layer: w.r.t. the input, h_0, c_0 and every parameter, with output,
-    h_n and c_n all in the loss (float64)"""
+    """gradients through every step and layer w.r.t. input, h_0, c_0, every parameter (output, h_n, c_n in the loss)"""
     g = gen(1108)
     f64 = torch.float64
     L, N, I, H, K = 6, 3, 4, 5, 2
@@ -491,8 +484,7 @@ def test_lstm_gradients(student):
 
 @points(1, cell=LSTM_CELL)
 def test_lstm_float64(student):
-    """after .to(torch.float64): float64 in, float64 out, to float64 precision (3 layers, batch_first, hx=None,
-    unbatched)"""
+    """after .to(torch.float64): float64 out, to float64 precision (3 layers, batch_first, hx=None, unbatched)"""
     g = gen(1109)
     f64 = torch.float64
     m, ref, what = make_lstm(student, 5, 4, 3, g, batch_first=True, dtype=f64)
