@@ -261,6 +261,40 @@ A09 = Assignment(
     limits=_TRAIN,
 )
 
+# a10: every recurrent built-in of torch.nn and its kernels. The dispatch trap sees only kernels: nn.LSTM on CPU reaches
+# `mkldnn_rnn_layer` (float32) or decomposes into mm/sigmoid/tanh (float64), and `lstm_cell` is composite, so
+# the function trap (which sees torch.lstm_cell, torch._VF.lstm_cell and torch.ops.aten.lstm_cell alike) and the
+# classes' patched __init__ (subclasses too: nn.LSTM calls RNNBase.__init__) do most of the work here.
+# torch function -> the aten kernels behind it (what a TorchDispatchMode sees if one is reached another way)
+_RNN_FUNCTIONS = {
+    "lstm": ("lstm", "mkldnn_rnn", "_thnn_fused_lstm_cell", "_thnn_fused_lstm_cell_backward_impl"),
+    "lstm_cell": ("lstm_cell",), "gru": ("gru", "_thnn_fused_gru_cell"), "gru_cell": ("gru_cell",),
+    "rnn_tanh": ("rnn_tanh",), "rnn_tanh_cell": ("rnn_tanh_cell",), "rnn_relu": ("rnn_relu",),
+    "rnn_relu_cell": ("rnn_relu_cell",), "mkldnn_rnn_layer": ("mkldnn_rnn_layer", "mkldnn_rnn_layer_backward"),
+    "_cudnn_rnn": ("_cudnn_rnn",), "miopen_rnn": ("miopen_rnn",), "_lstm_mps": ("_lstm_mps", "lstm_mps_backward"),
+    "quantized_lstm": ("quantized_lstm",), "quantized_gru": ("quantized_gru",),
+    "quantized_lstm_cell": ("quantized_lstm_cell",), "quantized_gru_cell": ("quantized_gru_cell",),
+    "quantized_rnn_tanh_cell": ("quantized_rnn_tanh_cell",), "quantized_rnn_relu_cell": ("quantized_rnn_relu_cell",),
+}
+
+A10 = Assignment(
+    "a10_lstm", "LSTM cells and layers; LSTM vs transformer", "The missing bits (RNNs)",
+    forbidden=(
+        *_cls("torch.nn.LSTM", "torch.nn.LSTMCell", "torch.nn.RNN", "torch.nn.RNNCell", "torch.nn.GRU",
+              "torch.nn.GRUCell", "torch.nn.RNNBase", "torch.nn.RNNCellBase"),
+        # torch's other LSTMs: quantizable (plain Python over nn.Linear) and dynamically quantized ones
+        Forbid("torch.ao.nn.quantizable.LSTM", static=("quantizable.LSTM",)),
+        Forbid("torch.ao.nn.quantizable.LSTMCell", static=("quantizable.LSTMCell",)),
+        Forbid("torch.ao.nn.quantized.dynamic.modules.rnn.RNNBase", static=("dynamic.LSTM", "dynamic.GRU",
+                                                                            "dynamic.modules.rnn")),
+        Forbid("torch.ao.nn.quantized.dynamic.modules.rnn.RNNCellBase", static=("dynamic.LSTMCell",
+                                                                                "dynamic.GRUCell", "dynamic.RNNCell")),
+        *(f for name, aten in _RNN_FUNCTIONS.items() for f in _fn(f"torch.{name}", aten)),
+        Forbid("torch._VF", static=("_VF",)),  # the module behind nn.LSTM: torch._VF.lstm is torch.lstm
+    ),
+    limits=_CALL,
+)
+
 # SDPA and every aten kernel behind it (the CPU flash kernel included): the student writes the tiling
 SDPA_KERNELS = ("scaled_dot_product_attention", "_scaled_dot_product_attention_math",
                 "_scaled_dot_product_attention_math_for_mps", "_scaled_dot_product_flash_attention",
@@ -293,7 +327,9 @@ A11 = Assignment(
 A12 = Assignment("a12_rasp", "RASP: thinking like a transformer, and a head set by hand",
                  "Thinking Like Transformers, Tracr (reading list)", limits=_CALL)
 
-ASSIGNMENTS: dict[str, Assignment] = {a.id: a for a in (A01, A02, A03, A04, A05, A06, A07, A08, A09, A11, A12)}
+ASSIGNMENTS: dict[str, Assignment] = {
+    a.id: a for a in (A01, A02, A03, A04, A05, A06, A07, A08, A09, A10, A11, A12)
+}
 
 
 def get(assignment_id: str) -> Assignment:

@@ -512,6 +512,53 @@ def _number_or_tensor(value):
     return item() if callable(item) and type(value).__module__ == "numpy" else value
 
 
+def _tree_leaves(value, path):
+    """(path, leaf) for every leaf of nested tuples/lists: "0", "1.0", ... (a bare value is path "")."""
+    if type(value) in (tuple, list):
+        for i, v in enumerate(value):
+            yield from _tree_leaves(v, f"{path}.{i}" if path else str(i))
+    else:
+        yield path, value
+
+
+def _tree_structure(value):
+    """What came back, for a message: "tuple(Tensor, tuple(Tensor, Tensor))"; leaves by class name."""
+    if type(value) in (tuple, list):
+        return f"{type(value).__name__}({', '.join(_tree_structure(v) for v in value)})"
+    return type(value).__name__
+
+
+def probe_forward_backward_tree(fn, args, kwargs, grad_outs, method=None):
+    """probe_forward_backward for nested outputs and arguments: an RNN returns `(h, c)` or `(output, (h_n, c_n))`
+    and takes `hx = (h, c)`. `grad_outs` maps an output leaf's path ("0", "1.0", "1.1") to the gradient
+    backpropagated into it (a leaf of another shape is left out: the grader reports the shape). Returns the output,
+    its structure and leaf classes, the gradient of every argument tensor that requires grad by path ("arg0",
+    "arg1.0", or the keyword: "hx.1"), and the parameters' gradients."""
+    target = getattr(fn, method) if method else fn
+    if isinstance(fn, nn.Module):
+        fn.zero_grad(set_to_none=True)
+    out = target(*args, **kwargs)
+    leaves = dict(_tree_leaves(out, ""))
+    tensors, grads_in = [], []
+    for path, g in (grad_outs or {}).items():
+        leaf = leaves.get(path)
+        if isinstance(leaf, torch.Tensor) and leaf.requires_grad and tuple(leaf.shape) == tuple(g.shape):
+            tensors.append(leaf)
+            grads_in.append(g.to(leaf.dtype))
+    if tensors:
+        torch.autograd.backward(tensors, grads_in)
+    grads = {}
+    inputs = [(f"arg{i}", a) for i, a in enumerate(args)] + list(kwargs.items())
+    for name, value in inputs:
+        for path, leaf in _tree_leaves(value, name):
+            if isinstance(leaf, torch.Tensor) and leaf.requires_grad:
+                grads[path] = leaf.grad
+    pgrads = {k: p.grad for k, p in fn.named_parameters()} if isinstance(fn, nn.Module) else {}
+    classes = {p: f"{type(v).__module__}.{type(v).__qualname__}" for p, v in leaves.items()}
+    return {"out": out, "structure": _tree_structure(out), "leaf_cls": classes, "grads": grads,
+            "param_grads": pgrads}
+
+
 def probe_calls(fn, calls):
     """fn(*args, **kwargs) for each (args, kwargs) in calls, in one round trip: the results, or for a call
     that raised, {"raised": type name}."""
