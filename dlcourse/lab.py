@@ -6,6 +6,7 @@ assignment list, to fetch and submit through an exchange). nbgrader documents tu
 with `jupyter labextension disable`; this command does the same for one JupyterLab session without touching
 the user's own Jupyter configuration: it puts a small config folder first on JUPYTER_CONFIG_PATH, which
 disables those plugins and the formgrader's server extension, and the "Would you like to get news?" popup.
+Kernels get one OpenMP thread unless OMP_NUM_THREADS says otherwise (see `student_env`).
 """
 
 from __future__ import annotations
@@ -37,8 +38,12 @@ def student_config_dir(root: Path | None = None) -> Path:
 
 
 def student_env(config: Path) -> dict[str, str]:
+    """The server's environment, which every kernel inherits. One OpenMP thread unless OMP_NUM_THREADS is set:
+    the course trains many tiny models, and on a busy machine several threads per tiny matrix product spin
+    against each other (lecture 04b took 188 s with torch's default threads under load, 30 s with one)."""
     env = dict(os.environ)
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(filter(None, [str(config), env.get("JUPYTER_CONFIG_PATH")]))
+    env.setdefault("OMP_NUM_THREADS", "1")
     return env
 
 
@@ -55,7 +60,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
         print(f"dlcourse lab: error: {args.path} is not a folder", file=sys.stderr)
         return 2
     env = student_env(student_config_dir())
-    print(f"JupyterLab for students in {path} (no instructor extensions); stop it with Ctrl+C twice", flush=True)
+    print(f"JupyterLab for students in {path} (no instructor extensions, OMP_NUM_THREADS={env['OMP_NUM_THREADS']}); "
+          "stop it with Ctrl+C twice", flush=True)
     return subprocess.call(lab_command(path, args.jupyter_args), env=env)
 
 
