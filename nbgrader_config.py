@@ -26,6 +26,9 @@ c.Exchange.path_includes_course = True
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.Execute.timeout = 120  # seconds per cell in `nbgrader autograde`
+# The kernels nbgrader starts inherit this process's environment: one OpenMP thread, as the grader's workers use
+# (the assignments train tiny models; on a busy machine several threads per tiny product spin against each other).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 c.Execute.interrupt_on_timeout = True
 # ipykernel logs a warning about TCP without encryption at every kernel start (the kernel is local
 # and short-lived); its own errors still show.
@@ -40,5 +43,8 @@ if os.environ.get("DLCOURSE_STOCK_NBGRADER") != "1":
         from autograder.nbgrader_glue import configure
 
         configure(c, _here)
-    except ImportError:  # the course package is not installed: plain nbgrader behaviour
-        pass
+    except ImportError as exc:  # the course package is not importable: plain nbgrader, and say so
+        import sys
+
+        print(f"nbgrader_config.py: the course's grader is not importable ({exc}); nbgrader scores grade cells "
+              "in the student's kernel (plain nbgrader). `pip install -e .` in the course fixes it.", file=sys.stderr)
