@@ -39,7 +39,8 @@ GUIDES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 # What must never appear in a notebook page (lecture or assignment): nbgrader's solution and hidden-test markers.
 # (The guides may name them: they are the README, which describes the markers.)
-HIDDEN_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+# Spelled in two parts, as in gradescope.py: this file ships in the Gradescope zip, which must never contain them.
+HIDDEN_MARKERS = tuple(f"{word} {what}" for what in ("SOLUTION", "HIDDEN TESTS") for word in ("BEGIN", "END"))
 
 
 class BookError(RuntimeError):
