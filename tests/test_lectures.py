@@ -280,3 +280,11 @@ def test_lecture_executes(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
     print(f"{path.name}: executed in {elapsed:.1f} s, {images} figures")
     assert images >= 3, f"{path.name}: only {images} figures were displayed"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_lecture_title_names_its_number(path: Path) -> None:
+    """'# Lecture 4b — ...': the site's navigation and a reader's tab read the same way for every lecture."""
+    first = _read(path).cells[0].source.splitlines()[0]
+    number = path.stem.split("_")[0].lstrip("0")
+    assert re.fullmatch(rf"# Lecture {number} — \S.*", first), f"{path.name}: title {first!r}"
