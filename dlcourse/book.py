@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SRC, OUT, CACHE, STATIC = "_build/book-src", "_build/book", "_build/.jupyter_cache", "_build/book-static"
+IPYTHON = "_build/book-ipython"  # the lectures' kernels' IPython folder (their config: below)
 
 # README level-2 sections that become guide pages: (page, title, the sections it holds, in order).
 GUIDES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -141,6 +142,10 @@ def prepare_source(course: Path) -> Path:
     if not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(mathjax.read_bytes())
+    # ipykernel warns at every start that its local TCP socket is unencrypted: fifteen identical warnings in a
+    # build's output hide the one that matters. The kernels log errors only (and run no personal startup files).
+    _write_if_changed(course / IPYTHON / "profile_default" / "ipython_kernel_config.py",
+                      'c.IPKernelApp.log_level = "ERROR"\n')
     return src
 
 
@@ -167,6 +172,7 @@ def build_env(course: Path) -> dict[str, str]:
     env.setdefault("OMP_NUM_THREADS", "1")
     env["DLCOURSE_BOOK_CACHE"] = str(course / CACHE)
     env["DLCOURSE_BOOK_STATIC"] = str(course / STATIC)
+    env["IPYTHONDIR"] = str(course / IPYTHON)
     return env
 
 
