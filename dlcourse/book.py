@@ -111,6 +111,22 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
+def _copy_images(course: Path, markdown: str, folder: Path) -> str:
+    """The README's images (`![alt](book/site.png)`, relative to the course) copied beside the guide pages."""
+
+    def copy(m: re.Match) -> str:
+        source = course / m.group(2)
+        if m.group(2).startswith(("http:", "https:", "/")) or not source.is_file():
+            return m.group(0)
+        dest = folder / "_images" / source.name
+        if not dest.exists() or dest.read_bytes() != source.read_bytes():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, dest)
+        return f"![{m.group(1)}](_images/{source.name})"
+
+    return re.sub(r"!\[([^\]]*)\]\(([^)\s]+)\)", copy, markdown)
+
+
 def _link(link: Path, target: Path) -> None:
     if link.is_symlink() and link.resolve() == target.resolve():
         return
@@ -130,7 +146,7 @@ def prepare_source(course: Path) -> Path:
     _write_if_changed(src / "index.md", index_page(course, readme))
     pages = guide_pages(readme)
     for page, text in pages.items():
-        _write_if_changed(src / "guides" / f"{page}.md", text)
+        _write_if_changed(src / "guides" / f"{page}.md", _copy_images(course, text, src / "guides"))
     for stale in (src / "guides").glob("*.md"):
         if stale.stem not in pages:
             stale.unlink()
