@@ -15,12 +15,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-heads", type=int, default=4)
     p.add_argument("--n-layers", type=int, default=4)
     p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--min-lr", type=float, default=1e-4, help="end of the cosine schedule")
+    p.add_argument("--optimizer", choices=["muon", "adamw"],
+                   help="muon (the default where torch >= 2.9 has torch.optim.Muon): Muon for the blocks' "
+                        "matrices, AdamW for embeddings, head and gains; adamw: AdamW for everything")
+    p.add_argument("--lr", type=float, default=1e-3, help="AdamW's peak learning rate")
+    p.add_argument("--muon-lr", type=float, default=0.02, help="Muon's peak learning rate")
+    p.add_argument("--muon-momentum", type=float, default=0.95)
+    p.add_argument("--muon-weight-decay", type=float, default=0.0)
+    p.add_argument("--schedule", choices=["wsd", "cosine"], default="cosine",
+                   help="after the warm-up: warmup-stable-decay (linear decay over the last --cooldown), or cosine")
+    p.add_argument("--cooldown", type=float, default=0.4, help="wsd: the fraction of the steps that decays")
+    p.add_argument("--min-lr", type=float, default=1e-4, help="AdamW's rate at the end (Muon's: the same fraction)")
     p.add_argument("--warmup", type=int, default=100)
-    p.add_argument("--weight-decay", type=float, default=0.1)
+    p.add_argument("--weight-decay", type=float, default=0.1, help="AdamW's, on matrices")
+    p.add_argument("--grad-clip", type=float, default=1.0, help="global gradient-norm limit (0: none)")
+    p.add_argument("--tie", action=argparse.BooleanOptionalAction, default=False,
+                   help="the LM head shares the token embedding matrix")
+    p.add_argument("--zero-init", action=argparse.BooleanOptionalAction, default=False,
+                   help="the blocks' output projections start at zero")
     p.add_argument("--eval-every", type=int, default=250)
-    p.add_argument("--eval-batches", type=int, default=20)
+    p.add_argument("--eval-batches", type=int, default=20,
+                   help="validation batches of random windows (fixed seed); 0: every window of the split")
+    p.add_argument("--target-loss", type=float, help="stop at the first validation loss <= this")
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--out", type=Path, default=Path("out/gpt.pt"), help="checkpoint path")
