@@ -2,12 +2,18 @@
 
 Prints numbers, asserts nothing. Parts (run one or several):
 
-  python bench/gpt.py cpu [--nanogpt PATH/TO/nanoGPT/model.py] [--steps 2000]
-      nanoGPT's published CPU configuration (4 layers, 4 heads, 128 dims, context 64, batch 12,
-      2000 steps, lr 1e-3, dropout 0) on Tiny Shakespeare (../shared/data/tinyshakespeare.txt when
-      present, else the bundled corpus): tokens/s and validation loss of `dlcourse train-gpt`; with
-      --nanogpt, the same configuration through nanoGPT's model and nanoGPT's train.py loop (numpy
-      memmap batches, loss.item() every step), on this machine, for the ratio.
+  python bench/gpt.py cpu --nanogpt PATH/TO/nanoGPT/model.py --target-loss auto [--threads 1]
+      Time to nanoGPT's validation loss. First nanoGPT's published CPU configuration (4 layers, 4 heads,
+      128 dims, context 64, batch 12, 2000 steps, lr 1e-3 cosine to 1e-4, warm-up 100, dropout 0) through
+      nanoGPT's model and train.py's loop (numpy memmap batches, loss.item() every step) on Tiny
+      Shakespeare (../shared/data/tinyshakespeare.txt, or $TINYSHAKESPEARE; else the bundled corpus);
+      its final validation loss is the target. Then `dlcourse train-gpt` with its defaults (plus
+      --ours '...') until its validation loss, evaluated every --eval-every steps, reaches the target.
+      Both are evaluated on the same windows: every non-overlapping 64-character window of the
+      validation split (the last 10 %, as nanoGPT's prepare.py). Only training time counts (wall and
+      CPU, evaluation excluded), both in this process with --threads torch threads. Last line:
+      `time-to-loss ratio (nanoGPT / train-gpt): N.NNx`. --target-loss X: a fixed target instead;
+      without --nanogpt, train-gpt alone.
   python bench/gpt.py gpu [--target 1.47]
       nanoGPT's Shakespeare GPU configuration (6 layers, 6 heads, 384 dims, context 256, batch 64,
       dropout 0.2): time to validation loss 1.47, tokens/s, and MFU against the device's bf16 peak.
@@ -144,25 +150,28 @@ def part_cpu(a: argparse.Namespace) -> None:
     if a.nanogpt:
         n = nanogpt_loop(Path(a.nanogpt), a.steps)
         n_val = mean_loss(n["model"], x_val, y_val)
-        print(f"nanoGPT (same box) : {n['tokens_per_s']:9,.0f} tokens/s, {a.steps} steps in {n['train_seconds']:.1f} s "
-              f"of training, final val loss {n_val:.4f}; {load()}")
-        target = f"{n_val:.6f}" if target == "auto" else target
+        print(f"nanoGPT (same box) : {n['tokens_per_s']:9,.0f} tokens/s, {a.steps} steps: "
+              f"{n['train_seconds']:.1f} s of training ({n['train_cpu_seconds']:.1f} s CPU), final val loss "
+              f"{n_val:.4f}; {load()}")
+        target = repr(n_val) if target == "auto" else target
     if target == "auto":
         raise SystemExit("--target-loss auto needs --nanogpt PATH/model.py (its final validation loss is the target)")
     argv = ["--eval-batches", "0", "--eval-every", str(a.eval_every), *extra]
     r = ours(None, argv + (["--target-loss", target] if target else []))
     hit = r["reached"]
-    steps_done = hit[0] if hit else r["history"][-1][0]
-    print(f"dlcourse train-gpt : {r['tokens_per_s']:9,.0f} tokens/s, {r['params']:,} parameters, "
-          + (f"reached val loss {r['val_loss']:.4f} <= {float(target):.4f} at step {hit[0]} after {hit[1]:.1f} s "
-             f"of training" if hit else f"val loss {r['val_loss']:.4f} after {steps_done} steps "
-             f"({r['train_seconds']:.1f} s)" + (f": target {float(target):.4f} NOT reached" if target else ""))
-          + f"; {load()}")
-    if a.nanogpt and hit:
-        print(f"time-to-loss ratio (nanoGPT / train-gpt): {n['train_seconds'] / hit[1]:.2f}x")
-    elif a.nanogpt:
-        print(f"time-to-loss ratio (nanoGPT / train-gpt): below {n['train_seconds'] / r['train_seconds']:.2f}x "
-              f"(target not reached)")
+    if hit:
+        what = (f"val loss {r['val_loss']:.4f} <= {float(target):.4f} at step {hit[0]}: {hit[1]:.1f} s of training "
+                f"({hit[2]:.1f} s CPU)")
+    else:
+        what = (f"val loss {r['val_loss']:.4f} after {r['history'][-1][0]} steps, {r['train_seconds']:.1f} s of "
+                f"training ({r['train_cpu_seconds']:.1f} s CPU)" + (": target NOT reached" if target else ""))
+    print(f"dlcourse train-gpt : {r['tokens_per_s']:9,.0f} tokens/s, {r['params']:,} parameters, {what}; {load()}")
+    if a.nanogpt:
+        ours_s, ours_cpu = (hit[1], hit[2]) if hit else (r["train_seconds"], r["train_cpu_seconds"])
+        bound = "" if hit else "< "  # not reached: the ratio is at most this
+        print(f"CPU-time ratio (nanoGPT / train-gpt): {bound}{n['train_cpu_seconds'] / ours_cpu:.2f}x "
+              f"({n['train_cpu_seconds']:.1f} s / {ours_cpu:.1f} s)")
+        print(f"time-to-loss ratio (nanoGPT / train-gpt): {bound}{n['train_seconds'] / ours_s:.2f}x")
 
 
 def part_gpu(a: argparse.Namespace) -> None:
