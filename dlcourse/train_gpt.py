@@ -110,7 +110,7 @@ def shape_model(model: torch.nn.Module, tie: bool, zero_init: bool) -> torch.nn.
 
     zero_init: every block's two output projections (attention's and the MLP's) start at 0, so each
     block starts as the identity on the residual stream and the first steps train a shallow model;
-    tie: the LM head reuses the token embedding matrix (as nanoGPT does), 8k parameters fewer."""
+    tie: the LM head reuses the token embedding matrix (as nanoGPT does): vocab x d_model parameters fewer."""
     if zero_init:
         for block in model.blocks:
             torch.nn.init.zeros_(block.attn.proj.weight)
