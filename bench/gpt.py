@@ -2,12 +2,18 @@
 
 Prints numbers, asserts nothing. Parts (run one or several):
 
-  python bench/gpt.py cpu [--nanogpt PATH/TO/nanoGPT/model.py] [--steps 2000]
-      nanoGPT's published CPU configuration (4 layers, 4 heads, 128 dims, context 64, batch 12,
-      2000 steps, lr 1e-3, dropout 0) on Tiny Shakespeare (../shared/data/tinyshakespeare.txt when
-      present, else the bundled corpus): tokens/s and validation loss of `dlcourse train-gpt`; with
-      --nanogpt, the same configuration through nanoGPT's model and nanoGPT's train.py loop (numpy
-      memmap batches, loss.item() every step), on this machine, for the ratio.
+  python bench/gpt.py cpu --nanogpt PATH/TO/nanoGPT/model.py --target-loss auto [--threads 1]
+      Time to nanoGPT's validation loss. First nanoGPT's published CPU configuration (4 layers, 4 heads,
+      128 dims, context 64, batch 12, 2000 steps, lr 1e-3 cosine to 1e-4, warm-up 100, dropout 0) through
+      nanoGPT's model and train.py's loop (numpy memmap batches, loss.item() every step) on Tiny
+      Shakespeare (../shared/data/tinyshakespeare.txt, or $TINYSHAKESPEARE; else the bundled corpus);
+      its final validation loss is the target. Then `dlcourse train-gpt` with its defaults (plus
+      --ours '...') until its validation loss, evaluated every --eval-every steps, reaches the target.
+      Both are evaluated on the same windows: every non-overlapping 64-character window of the
+      validation split (the last 10 %, as nanoGPT's prepare.py). Only training time counts (wall and
+      CPU, evaluation excluded), both in this process with --threads torch threads. Last line:
+      `time-to-loss ratio (nanoGPT / train-gpt): N.NNx`. --target-loss X: a fixed target instead;
+      without --nanogpt, train-gpt alone.
   python bench/gpt.py gpu [--target 1.47]
       nanoGPT's Shakespeare GPU configuration (6 layers, 6 heads, 384 dims, context 256, batch 64,
       dropout 0.2): time to validation loss 1.47, tokens/s, and MFU against the device's bf16 peak.
@@ -28,13 +34,12 @@ import math
 import os
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
 
 from dlcourse.reference import load_solution
-from dlcourse.train_gpt import add_arguments, lr_at, make_optimizer, run
+from dlcourse.train_gpt import add_arguments, make_optimizer, mean_loss, run, val_windows
 
 COURSE = Path(__file__).resolve().parents[1]
 SHAKESPEARE = Path(os.environ.get("TINYSHAKESPEARE", COURSE.parent / "shared" / "data" / "tinyshakespeare.txt"))
@@ -45,19 +50,32 @@ def data_path() -> Path | None:
     return SHAKESPEARE if SHAKESPEARE.is_file() else None
 
 
-def ours(steps: int, extra: list[str]) -> dict:
+def ours(steps: int | None, extra: list[str]) -> dict:
+    """`dlcourse train-gpt` with its defaults (steps None: its default step count) and `extra` arguments."""
     p = argparse.ArgumentParser()
     add_arguments(p)
     data = data_path()
-    argv = ["--steps", str(steps), "--eval-every", "250", "--eval-batches", "20", "--sample", "0", "--no-progress",
-            "--out", "/tmp/bench-gpt/ckpt.pt", *extra]
+    argv = ["--eval-every", "250", "--eval-batches", "20", "--sample", "0", "--no-progress",
+            "--out", "/tmp/bench-gpt/ckpt.pt", *([] if steps is None else ["--steps", str(steps)])]
     if data is not None:
         argv += ["--data", str(data)]
-    return run(p.parse_args(argv), COURSE)
+    return run(p.parse_args(argv + extra), COURSE)
+
+
+def nanogpt_lr(it: int, steps: int) -> float:
+    """train.py's get_lr with the Shakespeare config (lr 1e-3, min_lr 1e-4, warm-up 100, lr_decay_iters = steps)."""
+    lr, min_lr, warmup = 1e-3, 1e-4, 100
+    if it < warmup:
+        return lr * (it + 1) / (warmup + 1)
+    if it > steps:
+        return min_lr
+    return min_lr + 0.5 * (1.0 + math.cos(math.pi * (it - warmup) / (steps - warmup))) * (lr - min_lr)
 
 
 def nanogpt_loop(model_py: Path, steps: int) -> dict:
-    """nanoGPT's model, driven the way nanoGPT's train.py drives it with the CPU command line."""
+    """nanoGPT's model, driven the way nanoGPT's train.py drives it with the CPU command line.
+
+    Training time only: the final model is returned for evaluation on the shared validation windows."""
     import numpy as np
 
     spec = importlib.util.spec_from_file_location("nanogpt_model", model_py)
@@ -90,12 +108,11 @@ def nanogpt_loop(model_py: Path, steps: int) -> dict:
     torch.manual_seed(1337)
     model = mod.GPT(mod.GPTConfig(**kw))
     opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.99), "cpu")
-    sched = SimpleNamespace(lr=1e-3, min_lr=1e-4, warmup=100, steps=steps)
-    train_time = 0.0
+    train_time = train_cpu = 0.0
     for it in range(steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for g in opt.param_groups:
-            g["lr"] = lr_at(it, sched)
+            g["lr"] = nanogpt_lr(it, steps)
         x, y = get_batch("train")
         _, loss = model(x, y)
         loss.backward()
@@ -104,21 +121,57 @@ def nanogpt_loop(model_py: Path, steps: int) -> dict:
         opt.zero_grad(set_to_none=True)
         loss.item()  # log_interval=1
         train_time += time.perf_counter() - t0
-    model.eval()
-    with torch.no_grad():
-        val = sum(model(*get_batch("val"))[1].item() for _ in range(20)) / 20
-    return {"tokens_per_s": steps * block * batch / train_time, "val_loss": val}
+        train_cpu += time.process_time() - c0
+    return {"tokens_per_s": steps * block * batch / train_time, "train_seconds": train_time,
+            "train_cpu_seconds": train_cpu, "model": model}
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def part_cpu(a: argparse.Namespace) -> None:
-    print(f"data: {data_path() or 'bundled corpus (tinyshakespeare.txt not found)'}")
-    r = ours(a.steps, [])
-    print(f"dlcourse train-gpt : {r['tokens_per_s']:9,.0f} tokens/s, val loss {r['val_loss']:.4f} "
-          f"after {a.steps} steps")
+    """nanoGPT first, its final validation loss the target; then train-gpt until it reaches the target.
+
+    Both are evaluated on the same windows (every non-overlapping 64-character window of the validation
+    split, `val_windows`), with evaluation time excluded; both run with --threads threads."""
+    import shlex
+
+    from dlcourse.data import corpus_split, corpus_text
+
+    torch.set_num_threads(a.threads)
+    print(f"data: {data_path() or 'bundled corpus (tinyshakespeare.txt not found)'}; {a.threads} thread(s); {load()}")
+    text = corpus_text(data_path())
+    stoi = {c: i for i, c in enumerate(sorted(set(text)))}
+    x_val, y_val = val_windows(torch.tensor([stoi[c] for c in corpus_split(text)[1]]), 64)
+    print(f"validation: all {len(x_val)} non-overlapping windows of 64 characters ({x_val.numel():,} predictions)")
+    extra = shlex.split(a.ours)
+    target = None if a.target_loss in (None, "none") else a.target_loss
     if a.nanogpt:
         n = nanogpt_loop(Path(a.nanogpt), a.steps)
-        print(f"nanoGPT (same box) : {n['tokens_per_s']:9,.0f} tokens/s, val loss {n['val_loss']:.4f}")
-        print(f"speed ratio        : {r['tokens_per_s'] / n['tokens_per_s']:.2f}x (goal >= 1.25x at val loss <= 1.88)")
+        n_val = mean_loss(n["model"], x_val, y_val)
+        print(f"nanoGPT (same box) : {n['tokens_per_s']:9,.0f} tokens/s, {a.steps} steps: "
+              f"{n['train_seconds']:.1f} s of training ({n['train_cpu_seconds']:.1f} s CPU), final val loss "
+              f"{n_val:.4f}; {load()}")
+        target = repr(n_val) if target == "auto" else target
+    if target == "auto":
+        raise SystemExit("--target-loss auto needs --nanogpt PATH/model.py (its final validation loss is the target)")
+    argv = ["--eval-batches", "0", "--eval-every", str(a.eval_every), *extra]
+    r = ours(None, argv + (["--target-loss", target] if target else []))
+    hit = r["reached"]
+    if hit:
+        what = (f"val loss {r['val_loss']:.4f} <= {float(target):.4f} at step {hit[0]}: {hit[1]:.1f} s of training "
+                f"({hit[2]:.1f} s CPU)")
+    else:
+        what = (f"val loss {r['val_loss']:.4f} after {r['history'][-1][0]} steps, {r['train_seconds']:.1f} s of "
+                f"training ({r['train_cpu_seconds']:.1f} s CPU)" + (": target NOT reached" if target else ""))
+    print(f"dlcourse train-gpt : {r['tokens_per_s']:9,.0f} tokens/s, {r['params']:,} parameters, {what}; {load()}")
+    if a.nanogpt:
+        ours_s, ours_cpu = (hit[1], hit[2]) if hit else (r["train_seconds"], r["train_cpu_seconds"])
+        bound = "" if hit else "< "  # not reached: the ratio is at most this
+        print(f"CPU-time ratio (nanoGPT / train-gpt): {bound}{n['train_cpu_seconds'] / ours_cpu:.2f}x "
+              f"({n['train_cpu_seconds']:.1f} s / {ours_cpu:.1f} s)")
+        print(f"time-to-loss ratio (nanoGPT / train-gpt): {bound}{n['train_seconds'] / ours_s:.2f}x")
 
 
 def part_gpu(a: argparse.Namespace) -> None:
@@ -128,7 +181,9 @@ def part_gpu(a: argparse.Namespace) -> None:
     name = torch.cuda.get_device_name()
     peak = next((v for k, v in BF16_PEAK.items() if k in name), None)
     extra = ["--n-layers", "6", "--n-heads", "6", "--d-model", "384", "--context", "256", "--batch-size", "64",
-             "--dropout", "0.2", "--lr", "1e-3", "--eval-every", "250"] + (["--compile"] if a.compile else [])
+             "--dropout", "0.2", "--eval-every", "250",  # nanoGPT's recipe, not train-gpt's CPU default:
+             "--optimizer", "adamw", "--lr", "1e-3", "--min-lr", "1e-4", "--schedule", "cosine", "--warmup", "100",
+             "--weight-decay", "0.1", "--no-tie", "--no-zero-init"] + (["--compile"] if a.compile else [])
     t0 = time.perf_counter()
     r = ours(a.steps, extra)
     wall = time.perf_counter() - t0
@@ -268,7 +323,11 @@ def part_profile(a: argparse.Namespace) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("parts", nargs="+", choices=["cpu", "gpu", "attention", "profile"])
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=2000, help="nanoGPT's steps (cpu); train-gpt's (gpu)")
+    p.add_argument("--target-loss", help="cpu: stop train-gpt at this validation loss; auto: nanoGPT's final one")
+    p.add_argument("--ours", default="", help="cpu: extra train-gpt arguments, e.g. '--optimizer adamw'")
+    p.add_argument("--eval-every", type=int, default=25, help="cpu: train-gpt's evaluation interval")
+    p.add_argument("--threads", type=int, default=1, help="cpu: torch threads for both")
     p.add_argument("--nanogpt", help="path to nanoGPT's model.py for the same-machine comparison")
     p.add_argument("--target", type=float, default=1.47)
     p.add_argument("--compile", action="store_true")

@@ -1,5 +1,6 @@
 """`dlcourse train-gpt`: trains the solution notebook's GPT (one implementation), resumes,
-takes --data, and runs under torchrun (DDP, gloo on CPU)."""
+takes --data, and runs under torchrun (DDP, gloo on CPU); its recipe options (Muon or AdamW, WSD or
+cosine, tied embeddings, zero-init) and --target-loss on the whole validation split."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 from dlcourse.reference import load_solution
+from dlcourse.train_gpt import lr_factor, mean_loss, shape_model, val_windows
 
 TINY = ["--steps", "6", "--d-model", "32", "--n-heads", "2", "--n-layers", "1", "--context", "16", "--batch-size", "4",
         "--eval-every", "3", "--eval-batches", "2", "--warmup", "2", "--no-progress"]
@@ -83,3 +86,46 @@ def test_torchrun_ddp_on_cpu(course, tmp_path):
                  env={"OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert "x2 (DDP)" in proc.stdout and proc.stdout.count("tokens/s over") == 1
+
+
+def test_schedules():
+    wsd = SimpleNamespace(lr=1e-2, min_lr=1e-3, warmup=10, steps=100, schedule="wsd", cooldown=0.3)
+    f = [lr_factor(i, wsd) for i in range(100)]
+    assert f[0] == pytest.approx(0.1) and f[9] == 1.0  # linear warm-up, (step + 1) / warmup
+    assert all(x == 1.0 for x in f[9:70])  # stable at the peak until the last 30 % of the steps
+    assert all(a > b for a, b in zip(f[69:], f[70:], strict=False))  # then strictly decreasing ...
+    assert f[-1] == pytest.approx(0.1)  # ... linearly, to min_lr / lr at the last step
+    assert f[85] - f[86] == pytest.approx(f[70] - f[71])
+    cos = SimpleNamespace(lr=1e-2, min_lr=1e-3, warmup=10, steps=100)  # no `schedule`: cosine (lectures use this)
+    g = [lr_factor(i, cos) for i in range(101)]
+    assert g[10] == pytest.approx(1.0) and g[55] == pytest.approx(0.55) and g[100] == pytest.approx(0.1)
+
+
+def test_shared_validation_windows_and_recipe_shapes(course):
+    ids = torch.arange(200)
+    x, y = val_windows(ids, 16)
+    assert x.shape == y.shape == (12, 16) and torch.equal(y, x + 1) and torch.equal(x.flatten(), ids[:192])
+    ref = load_solution(course, "a09_gpt")
+    model = ref.GPT(ref.GPTConfig(vocab_size=200, context_length=16, d_model=32, n_heads=2, n_layers=2))
+    full = model(x, y)[1].item()
+    assert mean_loss(model, x, y, chunk=5) == pytest.approx(full, rel=1e-5) and model.training
+    shape_model(model, tie=True, zero_init=True)
+    assert model.lm_head.weight is model.wte.weight
+    assert all(not b.attn.proj.weight.any() and not b.mlp[2].weight.any() for b in model.blocks)
+
+
+def test_recipes_target_loss_and_optimizer_mismatch(course, tmp_path):
+    ckpt = tmp_path / "g.pt"
+    muon = train(course, *TINY, "--sample", "0", "--eval-batches", "0", "--out", str(ckpt), "--optimizer", "muon",
+                 "--schedule", "wsd", "--tie", "--zero-init")
+    assert muon.returncode == 0, muon.stderr[-2000:]
+    assert "recipe: Muon" in muon.stdout and "tied embeddings" in muon.stdout and "zero-init" in muon.stdout
+    assert torch.load(ckpt, weights_only=True)["tie"] is True
+    adamw = train(course, *[a if a != "6" else "9" for a in TINY], "--sample", "0", "--out", str(ckpt), "--resume",
+                  "--optimizer", "adamw")
+    assert adamw.returncode == 2 and "saved by a different model" in adamw.stderr and "Traceback" not in adamw.stderr
+    early = train(course, *TINY, "--sample", "0", "--out", str(tmp_path / "t.pt"), "--optimizer", "adamw",
+                  "--schedule", "cosine", "--no-tie", "--target-loss", "50")
+    assert early.returncode == 0, early.stderr[-2000:]
+    assert "recipe: AdamW" in early.stdout and "<= target 50.0 at step 3" in early.stdout
+    assert "tokens/s over 3 steps" in early.stdout
