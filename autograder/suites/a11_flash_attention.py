@@ -99,6 +99,11 @@ def check_grads(student, q, k, v, grad_out, is_causal=False, block_size=None):
     got = student.probe("forward_backward", student.ref("flash_attention"),
                         tuple(t.clone().requires_grad_() for t in (q, k, v)), kwargs_for(is_causal, block_size),
                         grad_out, origin="flash_attention")
+    check_probed(got, q, k, v, grad_out, is_causal, what)
+
+
+def check_probed(got, q, k, v, grad_out, is_causal, what):
+    """A probe's forward+backward result: the output, then the gradient w.r.t. each of q, k, v."""
     if got["out_cls"] != "torch.Tensor":
         raise StudentError(f"{what} should return a torch.Tensor, got {got['out_cls']}")
     assert_close(got["out"], reference(q, k, v, is_causal), what)
@@ -262,14 +267,7 @@ def measured(student, batch, L, S, E, Ev, is_causal, block_size, seed):
     got = student.probe("largest_allocation", student.ref("flash_attention"),
                         tuple(t.clone().requires_grad_() for t in (q, k, v)), kwargs_for(is_causal, block_size),
                         grad_out, origin="flash_attention")
-    if got["out_cls"] != "torch.Tensor":
-        raise StudentError(f"{what} should return a torch.Tensor, got {got['out_cls']}")
-    assert_close(got["out"], reference(q, k, v, is_causal), what)
-    for i, (name, want) in enumerate(zip(("query", "key", "value"), reference_grads(q, k, v, grad_out, is_causal))):
-        grad = got["grads"].get(f"arg{i}")
-        if grad is None:
-            raise StudentError(f"{what}: no gradient w.r.t. {name}")
-        assert_close(grad, want, f"{what}: gradient w.r.t. {name}")
+    check_probed(got, q, k, v, grad_out, is_causal, what)
     return got, what, math.prod(batch)
 
 
